@@ -1,0 +1,206 @@
+#pragma once
+// Helpers shared by the cache suites: captured log lines, entries, files, child processes.
+#include "test_support.hpp"
+
+#include <jitcu/cache/disk_store.hpp>
+#include <jitcu/cache/log.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+namespace jitcu::test {
+
+/// Everything logged through the "jitcu" logger, kept so tests can check warnings.
+class CaptureSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  struct Line {
+    spdlog::level::level_enum level;
+    std::string text;
+  };
+  std::vector<Line> take_all() {
+    const std::lock_guard guard(mutex_);
+    return lines_;
+  }
+  void reset() {
+    const std::lock_guard guard(mutex_);
+    lines_.clear();
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    lines_.push_back({msg.level, std::string(msg.payload.data(), msg.payload.size())});
+    if (std::getenv("JITCU_TEST_ECHO_LOG")) {
+      std::fprintf(stderr, "[log %d] %.*s\n", static_cast<int>(msg.level),
+                   static_cast<int>(msg.payload.size()), msg.payload.data());
+    }
+  }
+  void flush_() override {}
+
+ private:
+  std::vector<Line> lines_;
+};
+
+/// Registered as "jitcu" before main(), so jitcu::log() adopts it (the host's logger wins).
+/// A child run that tests the real logger sets JITCU_TEST_REAL_LOGGER to skip this.
+inline std::shared_ptr<CaptureSink> capture_sink() {
+  static const std::shared_ptr<CaptureSink> sink = [] {
+    auto made = std::make_shared<CaptureSink>();
+    if (std::getenv("JITCU_TEST_REAL_LOGGER") == nullptr) {
+      auto logger = std::make_shared<spdlog::logger>("jitcu", made);
+      logger->set_level(spdlog::level::debug);
+      spdlog::register_logger(logger);
+    }
+    return made;
+  }();
+  return sink;
+}
+inline const bool capture_registered = (capture_sink(), true);
+
+/// Forgets what was logged so far; call at the start of a check.
+inline void clear_log() { capture_sink()->reset(); }
+
+/// Messages at warn level or above since the last clear_log().
+inline std::vector<std::string> warnings() {
+  std::vector<std::string> found;
+  for (const auto& line : capture_sink()->take_all()) {
+    if (line.level >= spdlog::level::warn) found.push_back(line.text);
+  }
+  return found;
+}
+
+inline std::string joined(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += line + "\n";
+  return text;
+}
+
+inline std::string random_bytes(std::mt19937_64& rng, std::size_t size) {
+  std::string bytes(size, '\0');
+  for (char& c : bytes) c = static_cast<char>(rng() & 0xff);
+  return bytes;
+}
+
+inline cache::Key random_key(std::mt19937_64& rng) {
+  cache::Digest digest{};
+  for (auto& byte : digest) byte = static_cast<std::uint8_t>(rng() & 0xff);
+  return cache::Key(digest);
+}
+
+/// An entry shaped like the engine's: metadata, PTX text, a binary cubin and a log.
+inline cache::NewEntry make_entry(std::mt19937_64& rng, std::size_t cubin_bytes = 4096) {
+  cache::NewEntry entry;
+  entry.meta = {{"source_name", "vector_ops.cu"},
+                {"options", {"-arch=sm_90", "--no-cache"}},
+                {"kernels", {"multiply", "scale<float>"}},
+                {"run", rng()}};
+  entry.blobs["program.ptx"] = ".version 8.0\n.target sm_90\n// " + std::to_string(rng()) + "\n";
+  entry.blobs["sm_90.cubin"] = random_bytes(rng, cubin_bytes);
+  entry.blobs["log.txt"] = "";
+  return entry;
+}
+
+/// The same entry every time for one key (so other processes can check what they read).
+inline cache::NewEntry entry_for_key(const cache::Key& key, std::size_t cubin_bytes = 4096) {
+  std::uint64_t seed = 0;
+  for (int i = 0; i < 8; ++i) seed = (seed << 8) | key.digest()[static_cast<std::size_t>(i)];
+  std::mt19937_64 rng(seed);
+  cache::NewEntry entry = make_entry(rng, cubin_bytes);
+  entry.meta["key"] = key.hex();
+  return entry;
+}
+
+/// True when every blob of `found` reads back as `expected` has it.
+inline bool reads_back(cache::Store& store, const cache::FoundEntry& found,
+                       const cache::NewEntry& expected) {
+  if (found.meta != expected.meta || found.blobs.size() != expected.blobs.size()) return false;
+  for (const auto& [name, bytes] : expected.blobs) {
+    const std::optional<std::string> read = store.read_blob(found, name);
+    if (!read || *read != bytes) return false;
+  }
+  return true;
+}
+
+inline void set_mtime(const std::filesystem::path& path, std::chrono::system_clock::time_point when) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+  const struct timespec times[2] = {{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)},
+                                    {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)}};
+  REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+}
+
+inline std::chrono::system_clock::time_point mtime_of(const std::filesystem::path& path) {
+  struct stat info {};
+  REQUIRE(::stat(path.c_str(), &info) == 0);
+  return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::seconds(info.st_mtim.tv_sec) + std::chrono::nanoseconds(info.st_mtim.tv_nsec)));
+}
+
+inline unsigned mode_of(const std::filesystem::path& path) {
+  struct stat info {};
+  REQUIRE(::stat(path.c_str(), &info) == 0);
+  return info.st_mode & 07777;
+}
+
+inline std::size_t count_children(const std::filesystem::path& dir) {
+  std::error_code error;
+  std::size_t count = 0;
+  for (std::filesystem::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) ++count;
+  return count;
+}
+
+/// Forks a child that runs `body` and _exit()s with its result (never returns into doctest).
+inline pid_t fork_child(const std::function<int()>& body) {
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int code = 99;
+    try {
+      code = body();
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "child %d: %s\n", ::getpid(), error.what());
+      code = 98;
+    } catch (...) {
+      code = 97;
+    }
+    ::_exit(code);
+  }
+  return pid;
+}
+
+/// Waits for a child; its exit code, or 128 + signal.
+inline int wait_child(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/// Waits up to `limit` for a child; nullopt if it is still running.
+inline std::optional<int> wait_child_for(pid_t pid, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+}  // namespace jitcu::test
