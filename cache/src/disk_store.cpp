@@ -1,0 +1,767 @@
+#include <jitcu/cache/disk_store.hpp>
+
+#include "file_lock.hpp"
+#include "meta.hpp"
+#include "posix_io.hpp"
+#include "size_ledger.hpp"
+#include "staging_dir.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <jitcu/cache/log.hpp>
+
+namespace jitcu::cache {
+namespace fs = std::filesystem;
+using namespace detail;
+
+namespace {
+
+constexpr const char* k_entries_dir = "entries";
+constexpr const char* k_tmp_dir = "tmp";
+constexpr const char* k_locks_dir = "locks";
+constexpr const char* k_size_file = "size";
+constexpr const char* k_size_lock_file = "size.lock";
+constexpr const char* k_cachedir_tag_file = "CACHEDIR.TAG";
+// https://bford.info/cachedir/: backup and sync tools skip a folder holding this file.
+constexpr std::string_view k_cachedir_tag =
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by jitcu (run-time CUDA kernel cache).\n"
+    "# For information about cache directory tags, see https://bford.info/cachedir/\n";
+constexpr std::size_t k_shard_hex_digits = 2;        // 256 shard folders
+constexpr std::size_t k_lock_stripe_hex_digits = 3;  // at most 4096 lock files
+// A leftover in tmp/ whose owner still runs is removed only after this long.
+constexpr auto k_stale_tmp_age = std::chrono::hours(1);
+// A crash between publish and the ledger update leaves <root>/size low; a full scan this
+// often bounds that drift.
+constexpr auto k_rescan_interval = std::chrono::hours(24);
+// put() evicts to this share of the cap, so the puts right after do not rescan at once.
+constexpr std::uint64_t k_evict_target_percent = 90;
+constexpr int k_publish_attempts = 4;  // each retry follows a damaged or vanished entry
+constexpr std::uint64_t k_meta_max_bytes = 64ull << 20;  // far above any real meta.json
+
+using Clock = std::chrono::system_clock;
+
+/// An entry folder as seen by a scan: what eviction and listings need.
+struct StoredEntry {
+  Key key;
+  fs::path dir;
+  std::uint64_t size_bytes = 0;  // all files of the entry
+  Clock::time_point last_used;   // the folder's mtime, bumped by find()
+};
+
+/// An entry moved into tmp/, to be deleted once the ledger lock is released.
+struct Retired {
+  fs::path trash;
+  std::uint64_t size_bytes = 0;
+};
+
+/// The outcome of reading an entry's meta.json.
+struct MetaRead {
+  bool absent = false;  // no entry folder at all: a plain miss
+  MetaCheck check;
+};
+
+class DiskKeyLock final : public KeyLock {
+ public:
+  explicit DiskKeyLock(FileLock lock) : lock_(std::move(lock)) {}
+
+ private:
+  FileLock lock_;
+};
+
+class NoopKeyLock final : public KeyLock {};
+
+bool is_lower_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::uint64_t folder_size(const fs::path& dir) {
+  std::uint64_t total = 0;
+  std::error_code error;
+  for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+    struct stat info {};
+    if (::lstat(it->path().c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
+      total += static_cast<std::uint64_t>(info.st_size);
+    }
+  }
+  return total;
+}
+
+std::vector<StoredEntry> scan_entries(const fs::path& entries_dir) {
+  std::vector<StoredEntry> found;
+  std::error_code error;
+  for (fs::directory_iterator shard(entries_dir, error), end; !error && shard != end;
+       shard.increment(error)) {
+    const std::string shard_name = shard->path().filename().string();
+    if (shard_name.size() != k_shard_hex_digits || !is_lower_hex(shard_name)) continue;
+    std::error_code inner;
+    for (fs::directory_iterator it(shard->path(), inner); !inner && it != end;
+         it.increment(inner)) {
+      const std::string name = it->path().filename().string();
+      const std::optional<Key> key = Key::from_hex(name);
+      if (!key || key->hex() != name || name.compare(0, k_shard_hex_digits, shard_name) != 0) {
+        continue;  // not ours: left alone
+      }
+      struct stat info {};
+      if (::lstat(it->path().c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) continue;
+      found.push_back(StoredEntry{*key, it->path(), folder_size(it->path()),
+                                  to_time_point(info.st_mtim)});
+    }
+  }
+  return found;
+}
+
+void sort_least_recently_used_first(std::vector<StoredEntry>& entries) {
+  std::sort(entries.begin(), entries.end(), [](const StoredEntry& a, const StoredEntry& b) {
+    if (a.last_used != b.last_used) return a.last_used < b.last_used;
+    return a.key < b.key;
+  });
+}
+
+std::uint64_t total_size(const std::vector<StoredEntry>& entries) {
+  std::uint64_t total = 0;
+  for (const StoredEntry& entry : entries) total += entry.size_bytes;
+  return total;
+}
+
+MetaCheck read_meta_at(int dir_fd, const Key& key) {
+  UniqueFd fd = open_at(dir_fd, k_meta_file.data(), O_RDONLY | O_NOFOLLOW);
+  if (!fd) {
+    const int error = errno;
+    if (error == ENOENT) return MetaCheck{std::nullopt, "meta.json: missing"};
+    return MetaCheck{std::nullopt, fmt::format("meta.json: cannot read ({})", errno_text(error))};
+  }
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
+    return MetaCheck{std::nullopt, "meta.json: not a regular file"};
+  }
+  if (static_cast<std::uint64_t>(info.st_size) > k_meta_max_bytes) {
+    return MetaCheck{std::nullopt, fmt::format("meta.json: {} bytes, too large", info.st_size)};
+  }
+  std::string text;
+  if (const int error = read_all(fd.get(), text, k_meta_max_bytes); error != 0) {
+    return MetaCheck{std::nullopt, fmt::format("meta.json: cannot read ({})", errno_text(error))};
+  }
+  return check_meta(text, key);
+}
+
+MetaRead read_meta(const fs::path& dir, const Key& key) {
+  UniqueFd dir_fd = open_path(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  if (!dir_fd) return MetaRead{true, {}};
+  return MetaRead{false, read_meta_at(dir_fd.get(), key)};
+}
+
+/// Reads one blob and checks it against its record; returns what is wrong, empty when fine.
+std::string read_checked_blob(const fs::path& dir, const std::string& name, const BlobInfo& info,
+                              std::string& bytes) {
+  UniqueFd fd = open_path(dir / name, O_RDONLY | O_NOFOLLOW);
+  if (!fd) {
+    const int error = errno;
+    if (error == ENOENT) return fmt::format("{}: missing", name);
+    return fmt::format("{}: cannot read ({})", name, errno_text(error));
+  }
+  struct stat stat_info {};
+  if (::fstat(fd.get(), &stat_info) != 0 || !S_ISREG(stat_info.st_mode)) {
+    return fmt::format("{}: not a regular file", name);
+  }
+  const auto actual = static_cast<std::uint64_t>(stat_info.st_size);
+  if (actual < info.size_bytes) {
+    return fmt::format("{}: truncated ({} of {} bytes)", name, actual, info.size_bytes);
+  }
+  if (actual > info.size_bytes) {
+    return fmt::format("{}: {} bytes, expected {}", name, actual, info.size_bytes);
+  }
+  bytes.clear();
+  bytes.reserve(static_cast<std::size_t>(info.size_bytes));
+  if (const int error = read_all(fd.get(), bytes, info.size_bytes + 1); error != 0) {
+    return fmt::format("{}: cannot read ({})", name, errno_text(error));
+  }
+  if (bytes.size() != info.size_bytes) return fmt::format("{}: size changed while reading", name);
+  if (sha256_hex(bytes) != info.sha256) return fmt::format("{}: checksum mismatch", name);
+  return {};
+}
+
+bool same_blobs(const std::map<std::string, BlobInfo>& a, const std::map<std::string, BlobInfo>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.first == y.first && x.second.size_bytes == y.second.size_bytes &&
+           x.second.sha256 == y.second.sha256;
+  });
+}
+
+void remove_trash(const std::vector<Retired>& retired) {
+  for (const Retired& item : retired) {
+    std::error_code error;
+    fs::remove_all(item.trash, error);
+    if (error) {
+      jitcu::log().debug("cannot remove '{}': {} (a later run cleans it)", item.trash.string(),
+                         error.message());
+    }
+  }
+}
+
+// "<pid>-..." -> pid; 0 when the name does not start that way.
+pid_t owner_pid(const std::string& name) {
+  long long pid = 0;
+  const char* end = name.data() + name.size();
+  const auto [rest, error] = std::from_chars(name.data(), end, pid);
+  if (error != std::errc() || rest == end || *rest != '-' || pid <= 0) return 0;
+  return static_cast<pid_t>(pid);
+}
+
+bool process_is_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+
+// A staging folder is flock()ed while its put() runs (see StagingDir).
+bool held_by_someone(const fs::path& path) {
+  UniqueFd fd = open_path(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  if (!fd) return false;
+  return lock_exclusive(fd.get(), true) == EWOULDBLOCK;
+}
+
+}  // namespace
+
+/// Everything a DiskStore does; only immutable paths and atomics, so any thread may call it.
+struct DiskStore::State {
+  State(const fs::path& root_dir, std::uint64_t max_size)
+      : root(root_dir),
+        entries(root_dir / k_entries_dir),
+        tmp(root_dir / k_tmp_dir),
+        locks(root_dir / k_locks_dir),
+        ledger_lock(locks / k_size_lock_file),
+        ledger(root_dir / k_size_file, tmp),
+        max_size_bytes(max_size) {}
+
+  const fs::path root;
+  const fs::path entries;
+  const fs::path tmp;
+  const fs::path locks;
+  const fs::path ledger_lock;
+  const SizeLedger ledger;
+  const std::uint64_t max_size_bytes;
+  std::atomic<bool> write_failure_warned{false};
+  std::atomic<bool> lock_failure_warned{false};
+
+  fs::path entry_dir(const Key& key) const {
+    const std::string hex = key.hex();
+    return entries / hex.substr(0, k_shard_hex_digits) / hex;
+  }
+
+  // --- opening ---------------------------------------------------------------------------
+
+  void create_layout() const {
+    create_private_dirs(root);
+    create_private_dirs(entries);
+    create_private_dirs(tmp);
+    create_private_dirs(locks);
+  }
+
+  void probe_writable() const {
+    const fs::path probe = tmp / unique_tmp_name(".probe");
+    UniqueFd fd = open_path(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    if (!fd) {
+      const int error = errno;
+      throw IoError(fmt::format("cannot write in '{}': {}", tmp.string(), errno_text(error)), error);
+    }
+    try {
+      write_all(fd.get(), "probe\n", probe);
+    } catch (...) {
+      ::unlink(probe.c_str());
+      throw;
+    }
+    ::unlink(probe.c_str());
+  }
+
+  void write_cachedir_tag() const {
+    const fs::path tag = root / k_cachedir_tag_file;
+    if (::access(tag.c_str(), F_OK) == 0) return;
+    try {
+      StagingDir staging = StagingDir::create(tmp);
+      staging.write_file(k_cachedir_tag_file, k_cachedir_tag);
+      if (::rename((staging.path() / k_cachedir_tag_file).c_str(), tag.c_str()) != 0) {
+        jitcu::log().debug("cannot write '{}': {}", tag.string(), errno_text(errno));
+      }
+    } catch (const IoError& error) {
+      jitcu::log().debug("cannot write '{}': {}", tag.string(), error.what());
+    }
+  }
+
+  /// Removes what dead or long-gone runs left in tmp/; lists only tmp/.
+  void clean_stale_tmp() const {
+    const pid_t self = ::getpid();
+    const auto now = Clock::now();
+    std::error_code error;
+    for (fs::directory_iterator it(tmp, error), end; !error && it != end; it.increment(error)) {
+      const fs::path path = it->path();
+      const pid_t owner = owner_pid(path.filename().string());
+      if (owner == self) continue;  // this process's other stores are busy with it
+      struct stat info {};
+      if (::lstat(path.c_str(), &info) != 0) continue;
+      const bool old = now - to_time_point(info.st_mtim) > k_stale_tmp_age;
+      const bool owner_gone = owner != 0 && !process_is_alive(owner);
+      if (!old && !owner_gone) continue;
+      if (held_by_someone(path)) continue;  // a put still writing it (e.g. another pid namespace)
+      std::error_code removal;
+      fs::remove_all(path, removal);
+      jitcu::log().debug("removed leftover '{}'{}", path.string(),
+                         removal ? fmt::format(" (partly: {})", removal.message()) : "");
+    }
+  }
+
+  // --- warnings --------------------------------------------------------------------------
+
+  void warn_write_failure(std::string_view what) {
+    if (!write_failure_warned.exchange(true)) {
+      jitcu::log().warn(
+          "cannot write to the jitcu cache at '{}': {}; compiled results are not kept on disk "
+          "(further write failures of this cache are logged at debug level)",
+          root.string(), what);
+      return;
+    }
+    jitcu::log().debug("cannot write to the jitcu cache at '{}': {}", root.string(), what);
+  }
+
+  void warn_damaged(const fs::path& dir, std::string_view problem) const {
+    jitcu::log().warn("jitcu cache entry '{}' is damaged ({}); removing it, it will be compiled again",
+                      dir.string(), problem);
+  }
+
+  // --- removal under the ledger lock -----------------------------------------------------
+
+  FileLock lock_ledger() const {
+    try {
+      return FileLock::acquire(ledger_lock);
+    } catch (const IoError& error) {
+      if (error.error_number() != ENOENT) throw;
+      create_private_dirs(locks);  // someone deleted locks/: make it again
+      return FileLock::acquire(ledger_lock);
+    }
+  }
+
+  /// Moves an entry folder into tmp/ in one rename (readers holding its files keep reading,
+  /// later readers miss); nullopt if it is not there. Caller holds the ledger lock.
+  std::optional<Retired> retire_locked(const fs::path& dir) const {
+    const fs::path trash = tmp / unique_tmp_name(".removed");
+    if (::rename(dir.c_str(), trash.c_str()) != 0) {
+      const int error = errno;
+      if (error == ENOENT && ::access(dir.c_str(), F_OK) != 0) return std::nullopt;
+      if (error == ENOENT) {
+        create_private_dirs(tmp);  // tmp/ itself was deleted
+        return retire_locked(dir);
+      }
+      throw IoError(fmt::format("cannot move '{}' aside: {}", dir.string(), errno_text(error)),
+                    error);
+    }
+    return Retired{trash, folder_size(trash)};
+  }
+
+  /// Removes one entry and takes its size off the ledger. `still_wanted_gone` is asked again
+  /// under the ledger lock, where nobody can publish, so a good entry that replaced a damaged
+  /// one meanwhile is kept.
+  template <class Predicate>
+  void discard(const fs::path& dir, Predicate still_wanted_gone) const {
+    std::vector<Retired> retired;
+    {
+      const FileLock held = lock_ledger();
+      if (!still_wanted_gone()) return;
+      if (std::optional<Retired> item = retire_locked(dir)) {
+        ledger.adjust(-static_cast<std::int64_t>(item->size_bytes));
+        retired.push_back(std::move(*item));
+      }
+    }
+    remove_trash(retired);
+  }
+
+  void discard(const fs::path& dir) const {
+    discard(dir, [] { return true; });
+  }
+
+  template <class Predicate>
+  void discard_quietly(const fs::path& dir, Predicate still_wanted_gone) const {
+    try {
+      discard(dir, still_wanted_gone);
+    } catch (const std::exception& error) {
+      jitcu::log().debug("cannot remove '{}': {}", dir.string(), error.what());
+    }
+  }
+
+  /// Retires entries, least recently used first, until the total is at most `target_bytes`.
+  std::size_t evict_locked(std::vector<StoredEntry>& lru_first, std::uint64_t& total,
+                           std::uint64_t target_bytes, std::vector<Retired>& retired) const {
+    std::size_t removed = 0;
+    for (const StoredEntry& entry : lru_first) {
+      if (total <= target_bytes) break;
+      if (std::optional<Retired> item = retire_locked(entry.dir)) {
+        retired.push_back(std::move(*item));
+        ++removed;
+      }
+      total -= std::min(total, entry.size_bytes);
+    }
+    return removed;
+  }
+
+  /// Retires every entry in [first, last).
+  template <class Iterator>
+  std::size_t retire_all_locked(Iterator first, Iterator last, std::uint64_t& total,
+                                std::vector<Retired>& retired) const {
+    std::size_t removed = 0;
+    for (; first != last; ++first) {
+      if (std::optional<Retired> item = retire_locked(first->dir)) {
+        retired.push_back(std::move(*item));
+        ++removed;
+      }
+      total -= std::min(total, first->size_bytes);
+    }
+    return removed;
+  }
+
+  // --- find / read -----------------------------------------------------------------------
+
+  std::optional<FoundEntry> find(const Key& key) {
+    const fs::path dir = entry_dir(key);
+    UniqueFd dir_fd = open_path(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (!dir_fd) {
+      if (errno != ENOENT) jitcu::log().debug("cannot open '{}': {}", dir.string(), errno_text(errno));
+      return std::nullopt;
+    }
+    MetaCheck check = read_meta_at(dir_fd.get(), key);
+    if (!check.entry) {
+      warn_damaged(dir, check.problem);
+      discard_quietly(dir, [&] { return !intact_entry_exists(dir, key); });
+      return std::nullopt;
+    }
+    FoundEntry found = std::move(*check.entry);
+    found.dir = dir;
+    found.last_used = record_use(dir_fd.get());
+    return found;
+  }
+
+  /// The entry folder's mtime is its last use: set it to now without rewriting anything.
+  static Clock::time_point record_use(int dir_fd) {
+    const struct timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+    ::futimens(dir_fd, now);  // fails on a read-only cache: the use is then not recorded
+    struct stat info {};
+    if (::fstat(dir_fd, &info) != 0) return Clock::now();
+    return to_time_point(info.st_mtim);
+  }
+
+  std::optional<std::string> read_blob(const FoundEntry& entry, const std::string& name) {
+    const auto record = entry.blobs.find(name);
+    if (record == entry.blobs.end()) {
+      jitcu::log().debug("cache entry {} has no blob '{}'", entry.key.short_hex(), name);
+      return std::nullopt;
+    }
+    const fs::path dir = entry_dir(entry.key);
+    std::string bytes;
+    const std::string problem = read_checked_blob(dir, name, record->second, bytes);
+    if (problem.empty()) return bytes;
+    if (replaced_since_found(dir, entry)) {
+      jitcu::log().debug("cache entry '{}' was removed or replaced since it was found ({}); a miss",
+                         dir.string(), problem);
+      return std::nullopt;
+    }
+    warn_damaged(dir, problem);
+    discard_quietly(dir, [&] { return !replaced_since_found(dir, entry); });
+    return std::nullopt;
+  }
+
+  /// True when the entry was evicted or republished with other blobs after `entry` was found:
+  /// then a failed read is a race, not damage, and what is there now must not be removed.
+  static bool replaced_since_found(const fs::path& dir, const FoundEntry& entry) {
+    const MetaRead now = read_meta(dir, entry.key);
+    if (now.absent) return true;
+    return now.check.entry && !same_blobs(now.check.entry->blobs, entry.blobs);
+  }
+
+  bool intact_entry_exists(const fs::path& dir, const Key& key) const {
+    const MetaRead existing = read_meta(dir, key);
+    return !existing.absent && existing.check.entry.has_value();
+  }
+
+  // --- put ---------------------------------------------------------------------------------
+
+  StagingDir make_staging() const {
+    try {
+      return StagingDir::create(tmp);
+    } catch (const IoError& error) {
+      if (error.error_number() != ENOENT) throw;
+      create_private_dirs(tmp);  // someone deleted tmp/: make it again
+      return StagingDir::create(tmp);
+    }
+  }
+
+  bool put(const Key& key, const NewEntry& entry) {
+    const fs::path dir = entry_dir(key);
+    if (intact_entry_exists(dir, key)) return false;  // cheap early out: no writing at all
+    StagingDir staging = make_staging();
+    for (const auto& [name, bytes] : entry.blobs) staging.write_file(name, bytes);
+    staging.write_file(k_meta_file, make_meta_text(key, entry, Clock::now()));
+
+    std::vector<Retired> retired;
+    bool published = false;
+    {
+      const FileLock held = lock_ledger();
+      published = publish_locked(staging, dir, key, retired);
+      if (published) account_put_locked(key, staging.size_bytes(), retired);
+    }
+    remove_trash(retired);
+    return published;
+  }
+
+  /// One rename makes the entry visible. If one is there already, an intact one wins; a
+  /// damaged one is moved aside and the rename retried.
+  bool publish_locked(StagingDir& staging, const fs::path& dir, const Key& key,
+                      std::vector<Retired>& retired) const {
+    for (int attempt = 0; attempt < k_publish_attempts; ++attempt) {
+      switch (staging.publish(dir)) {
+        case StagingDir::Publish::published:
+          return true;
+        case StagingDir::Publish::parent_missing:
+          create_private_dirs(dir.parent_path());
+          continue;
+        case StagingDir::Publish::destination_exists:
+          break;
+      }
+      const MetaRead existing = read_meta(dir, key);
+      if (existing.absent) continue;
+      if (existing.check.entry) return false;  // another process published first: keep theirs
+      jitcu::log().warn("replacing damaged jitcu cache entry '{}' ({})", dir.string(),
+                        existing.check.problem);
+      if (std::optional<Retired> item = retire_locked(dir)) {
+        ledger.adjust(-static_cast<std::int64_t>(item->size_bytes));
+        retired.push_back(std::move(*item));
+      }
+    }
+    throw IoError(fmt::format("cannot publish '{}' after {} attempts", dir.string(),
+                              k_publish_attempts),
+                  EEXIST);
+  }
+
+  /// Adds the new entry to the ledger; over the cap, rescans and evicts.
+  void account_put_locked(const Key& key, std::uint64_t added_bytes,
+                          std::vector<Retired>& retired) const {
+    const auto now = Clock::now();
+    const std::int64_t now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                                      now.time_since_epoch()).count();
+    const std::optional<LedgerTotal> recorded = ledger.read();
+    const bool stale = !recorded || now_unix - recorded->last_scan_unix >
+                                        std::chrono::duration_cast<std::chrono::seconds>(
+                                            k_rescan_interval).count();
+    if (!stale && recorded->total_size_bytes + added_bytes <= max_size_bytes) {
+      ledger.write({recorded->total_size_bytes + added_bytes, recorded->last_scan_unix});
+      return;
+    }
+    std::vector<StoredEntry> stored = scan_entries(entries);
+    std::uint64_t total = total_size(stored);
+    if (total > max_size_bytes) {
+      // The entry just published goes last, and only if it alone is over the cap.
+      const auto is_new = [&key](const StoredEntry& e) { return e.key == key; };
+      std::vector<StoredEntry> newest;
+      std::copy_if(stored.begin(), stored.end(), std::back_inserter(newest), is_new);
+      stored.erase(std::remove_if(stored.begin(), stored.end(), is_new), stored.end());
+      sort_least_recently_used_first(stored);
+      const std::size_t removed = evict_locked(stored, total,
+                                               max_size_bytes / 100 * k_evict_target_percent,
+                                               retired);
+      evict_locked(newest, total, max_size_bytes, retired);
+      jitcu::log().debug("cache over its cap of {} bytes: evicted {} entries, {} bytes remain",
+                         max_size_bytes, removed, total);
+    }
+    ledger.write({total, now_unix});
+  }
+
+  // --- maintenance -----------------------------------------------------------------------
+
+  /// Runs `choose` on every stored entry under the ledger lock, retires what it returns,
+  /// records the new exact total and returns how many entries went.
+  template <class Choose>
+  std::size_t prune(Choose choose) {
+    std::vector<Retired> retired;
+    std::size_t removed = 0;
+    {
+      const FileLock held = lock_ledger();
+      std::vector<StoredEntry> stored = scan_entries(entries);
+      sort_least_recently_used_first(stored);
+      std::uint64_t total = total_size(stored);
+      removed = choose(stored, total, retired);
+      ledger.write({total, std::chrono::duration_cast<std::chrono::seconds>(
+                               Clock::now().time_since_epoch()).count()});
+    }
+    remove_trash(retired);
+    return removed;
+  }
+
+  std::vector<FoundEntry> list() const {
+    std::vector<FoundEntry> found;
+    for (const StoredEntry& stored : scan_entries(entries)) {
+      MetaRead read = read_meta(stored.dir, stored.key);
+      if (read.absent || !read.check.entry) continue;
+      FoundEntry entry = std::move(*read.check.entry);
+      entry.dir = stored.dir;
+      entry.last_used = stored.last_used;
+      entry.total_size_bytes = stored.size_bytes;
+      found.push_back(std::move(entry));
+    }
+    std::sort(found.begin(), found.end(), [](const FoundEntry& a, const FoundEntry& b) {
+      if (a.created != b.created) return a.created > b.created;
+      return a.key < b.key;
+    });
+    return found;
+  }
+
+  std::vector<VerifyResult> verify() const {
+    std::vector<VerifyResult> results;
+    for (const StoredEntry& stored : scan_entries(entries)) {
+      results.push_back(verify_entry(stored));
+    }
+    std::sort(results.begin(), results.end(),
+              [](const VerifyResult& a, const VerifyResult& b) { return a.key < b.key; });
+    return results;
+  }
+
+  static VerifyResult verify_entry(const StoredEntry& stored) {
+    VerifyResult result{stored.key, true, {}};
+    const MetaRead read = read_meta(stored.dir, stored.key);
+    if (read.absent) return result;  // removed while we looked: nothing wrong with it
+    if (!read.check.entry) {
+      result.ok = false;
+      result.problem = read.check.problem;
+      return result;
+    }
+    std::string bytes;
+    for (const auto& [name, info] : read.check.entry->blobs) {
+      const std::string problem = read_checked_blob(stored.dir, name, info, bytes);
+      if (problem.empty()) continue;
+      result.ok = false;
+      result.problem += (result.problem.empty() ? "" : "; ") + problem;
+    }
+    return result;
+  }
+};
+
+DiskStore::DiskStore(std::filesystem::path root, std::uint64_t max_size_bytes)
+    : max_size_bytes_(max_size_bytes) {
+  std::error_code error;
+  fs::path absolute = fs::absolute(root, error);
+  root_ = error ? std::move(root) : std::move(absolute);
+  state_ = std::make_unique<State>(root_, max_size_bytes_);
+  state_->create_layout();
+  state_->probe_writable();
+  state_->write_cachedir_tag();
+  state_->clean_stale_tmp();
+}
+
+DiskStore::~DiskStore() = default;
+
+fs::path DiskStore::entry_dir(const Key& key) const { return state_->entry_dir(key); }
+
+std::string DiskStore::location() const { return root_.string(); }
+
+std::optional<FoundEntry> DiskStore::find(const Key& key) { return state_->find(key); }
+
+std::optional<std::string> DiskStore::read_blob(const FoundEntry& entry, std::string_view name) {
+  if (!is_valid_blob_name(name)) {
+    throw std::invalid_argument(fmt::format("bad cache blob name '{}'", name));
+  }
+  return state_->read_blob(entry, std::string(name));
+}
+
+bool DiskStore::put(const Key& key, const NewEntry& entry) {
+  validate_new_entry(entry);  // a programming error: throws std::invalid_argument
+  try {
+    return state_->put(key, entry);
+  } catch (const IoError& error) {
+    state_->warn_write_failure(error.what());
+  } catch (const fs::filesystem_error& error) {
+    state_->warn_write_failure(error.what());
+  }
+  return false;
+}
+
+void DiskStore::remove(const Key& key) {
+  try {
+    state_->discard(entry_dir(key));
+  } catch (const std::runtime_error& error) {
+    state_->warn_write_failure(error.what());
+  }
+}
+
+std::unique_ptr<KeyLock> DiskStore::lock(const Key& key) {
+  const fs::path path =
+      state_->locks / (key.hex().substr(0, k_lock_stripe_hex_digits) + ".lock");
+  try {
+    try {
+      return std::make_unique<DiskKeyLock>(FileLock::acquire(path));
+    } catch (const IoError& error) {
+      if (error.error_number() != ENOENT) throw;
+      create_private_dirs(state_->locks);  // someone deleted locks/: make it again
+      return std::make_unique<DiskKeyLock>(FileLock::acquire(path));
+    }
+  } catch (const IoError& error) {
+    if (!state_->lock_failure_warned.exchange(true)) {
+      jitcu::log().warn("{}; compiles of one kernel may run in several processes at once "
+                        "(results stay correct)",
+                        error.what());
+    }
+    return std::make_unique<NoopKeyLock>();
+  }
+}
+
+std::vector<FoundEntry> DiskStore::list() { return state_->list(); }
+
+std::vector<VerifyResult> DiskStore::verify() { return state_->verify(); }
+
+StoreStats DiskStore::stats() {
+  const std::vector<StoredEntry> stored = scan_entries(state_->entries);
+  return StoreStats{stored.size(), total_size(stored), max_size_bytes_};
+}
+
+std::size_t DiskStore::prune_to_size(std::uint64_t max_size_bytes) {
+  try {
+    return state_->prune([&](std::vector<StoredEntry>& lru_first, std::uint64_t& total,
+                             std::vector<Retired>& retired) {
+      return state_->evict_locked(lru_first, total, max_size_bytes, retired);
+    });
+  } catch (const std::runtime_error& error) {
+    state_->warn_write_failure(error.what());
+    return 0;
+  }
+}
+
+std::size_t DiskStore::prune_older_than(std::chrono::system_clock::time_point cutoff) {
+  try {
+    return state_->prune([&](std::vector<StoredEntry>& lru_first, std::uint64_t& total,
+                             std::vector<Retired>& retired) {
+      const auto first_kept = std::find_if(lru_first.begin(), lru_first.end(),
+                                           [&](const StoredEntry& e) { return e.last_used >= cutoff; });
+      return state_->retire_all_locked(lru_first.begin(), first_kept, total, retired);
+    });
+  } catch (const std::runtime_error& error) {
+    state_->warn_write_failure(error.what());
+    return 0;
+  }
+}
+
+std::size_t DiskStore::clear() {
+  try {
+    return state_->prune([&](std::vector<StoredEntry>& lru_first, std::uint64_t& total,
+                             std::vector<Retired>& retired) {
+      return state_->retire_all_locked(lru_first.begin(), lru_first.end(), total, retired);
+    });
+  } catch (const std::runtime_error& error) {
+    state_->warn_write_failure(error.what());
+    return 0;
+  }
+}
+
+}  // namespace jitcu::cache

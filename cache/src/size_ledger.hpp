@@ -1,0 +1,33 @@
+#pragma once
+// Private: <root>/size, the running total of the cache's bytes, so that put() need not scan.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+
+namespace jitcu::cache::detail {
+
+/// What <root>/size records.
+struct LedgerTotal {
+  std::uint64_t total_size_bytes = 0;
+  std::int64_t last_scan_unix = 0;  // when a full scan last set the total
+};
+
+/// Reads and writes <root>/size. The caller holds the ledger lock (<root>/locks/size.lock)
+/// around read, change and write; every publish and every removal happens under that lock.
+class SizeLedger {
+ public:
+  SizeLedger(std::filesystem::path file, std::filesystem::path tmp_dir);
+  /// The recorded total; nullopt when the file is missing or unreadable (then: full scan).
+  std::optional<LedgerTotal> read() const;
+  /// Replaces the file atomically (written in tmp/, then renamed). Throws IoError.
+  void write(const LedgerTotal& total) const;
+  /// Adds `delta_bytes` (may be negative, clamped at 0) to a recorded total; a missing file
+  /// stays missing. Throws IoError.
+  void adjust(std::int64_t delta_bytes) const;
+
+ private:
+  std::filesystem::path file_;
+  std::filesystem::path tmp_dir_;
+};
+
+}  // namespace jitcu::cache::detail
