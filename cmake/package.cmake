@@ -1,0 +1,13 @@
+# Install and build-tree exports, so consumers can find_package(jitcu).
+include(CMakePackageConfigHelpers)
+install(TARGETS jitcu jitcu_cache EXPORT jitcuTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT jitcuTargets NAMESPACE jitcu:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/jitcu)
+export(EXPORT jitcuTargets NAMESPACE jitcu:: FILE ${PROJECT_BINARY_DIR}/jitcuTargets.cmake)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/jitcuConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/jitcuConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/jitcu)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/jitcuConfigVersion.cmake COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/jitcuConfig.cmake ${PROJECT_BINARY_DIR}/jitcuConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/jitcu)

@@ -1,0 +1,30 @@
+#pragma once
+// What the driver says about the machine: versions and devices. Loads libcuda on first use.
+#include <string>
+#include <vector>
+
+namespace jitcu {
+
+/// One CUDA device.
+struct DeviceInfo {
+  int ordinal = 0;
+  std::string name;
+  int major = 0;  // compute capability
+  int minor = 0;
+  unsigned long long total_memory_bytes = 0;
+  /// "sm_90" for compute capability 9.0.
+  std::string arch() const { return "sm_" + std::to_string(major * 10 + minor); }
+};
+
+/// True when libcuda.so.1 loads and cuInit succeeds with at least one device.
+bool cuda_available();
+/// Why cuda_available() is false (empty when it is true).
+std::string cuda_unavailable_reason();
+/// The driver's CUDA version as cuDriverGetVersion gives it (13000 for 13.0). Throws CudaError.
+int driver_version();
+/// Every device the driver sees. Throws CudaError when there is no driver.
+std::vector<DeviceInfo> devices();
+/// Waits for all work on the current context (cuCtxSynchronize); throws CudaError.
+void synchronize();
+
+}  // namespace jitcu

@@ -1,0 +1,61 @@
+#pragma once
+// The engine: compiles sources through the cache and hands back modules.
+#include <jitcu/cache/key.hpp>
+#include <jitcu/module.hpp>
+#include <jitcu/options.hpp>
+#include <jitcu/source.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace jitcu {
+
+namespace cache {
+class Store;
+}
+
+/// How an engine is set up; every field defaults to the environment.
+struct EngineOptions {
+  /// CUDA device ordinal; -1: $JITCU_DEVICE, else 0.
+  int device = -1;
+  /// Cache folder; empty: $JITCU_CACHE_DIR, $XDG_CACHE_HOME/jitcu, ~/.cache/jitcu.
+  std::filesystem::path cache_dir;
+  /// false: keep results in memory only (as JITCU_DISABLE_CACHE=1 does).
+  bool disk_cache = true;
+  /// Size cap of the disk cache; 0: $JITCU_CACHE_MAX_SIZE, else 1 GiB.
+  std::uint64_t cache_max_bytes = 0;
+};
+
+/// Compiles CUDA C++ with NVRTC through jitcu's cache. Thread-safe; one per process is typical.
+/// Creating one touches neither CUDA nor NVRTC: both load on first need.
+class Engine {
+ public:
+  Engine();
+  explicit Engine(EngineOptions options);
+  ~Engine();
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+
+  /// Compiles `source` (or finds it in the cache). Throws CompileError with NVRTC's log, the
+  /// source name and the first error's line and excerpt; Error for a bad option or header.
+  Module compile(const Source& source, const CompileOptions& options = {});
+
+  /// The cache key record `compile(source, options)` would use, without compiling: every
+  /// input (NVRTC build, arch, source hash, options, each user header's hash). For `cache explain`.
+  cache::KeyRecord key_record(const Source& source, const CompileOptions& options = {});
+
+  /// The arch a compile gets when CompileOptions::arch is empty: the device's "sm_XY", else
+  /// $JITCU_ARCH, else "sm_90" when no GPU can be found.
+  std::string default_arch() const;
+  /// The cache this engine uses.
+  cache::Store& store();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jitcu

@@ -1,0 +1,13 @@
+#pragma once
+// Everything: #include <jitcu/jitcu.hpp>
+#include <jitcu/arguments.hpp>
+#include <jitcu/device.hpp>
+#include <jitcu/engine.hpp>
+#include <jitcu/error.hpp>
+#include <jitcu/interop.hpp>
+#include <jitcu/kernel.hpp>
+#include <jitcu/launch.hpp>
+#include <jitcu/memory.hpp>
+#include <jitcu/module.hpp>
+#include <jitcu/options.hpp>
+#include <jitcu/source.hpp>

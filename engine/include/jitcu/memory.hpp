@@ -1,0 +1,116 @@
+#pragma once
+// Device memory: RAII DeviceBuffer<T>, to_device, and in/out/inout host ranges for launches.
+#include <jitcu/interop.hpp>
+
+#include <cstddef>
+#include <iterator>
+#include <ranges>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+namespace jitcu {
+
+namespace detail {
+
+/// Owns one cuMemAlloc'd block; move-only, freed on destruction (errors logged, never thrown).
+class DeviceAllocation {
+ public:
+  DeviceAllocation() = default;
+  /// Allocates `bytes` (0 allocates nothing) in the current context, or the default device's.
+  explicit DeviceAllocation(std::size_t bytes);
+  ~DeviceAllocation();
+  DeviceAllocation(DeviceAllocation&& other) noexcept;
+  DeviceAllocation& operator=(DeviceAllocation&& other) noexcept;
+  DeviceAllocation(const DeviceAllocation&) = delete;
+  DeviceAllocation& operator=(const DeviceAllocation&) = delete;
+
+  DevicePtr ptr() const { return ptr_; }
+  const DevicePtr* ptr_address() const { return &ptr_; }
+  std::size_t size_bytes() const { return bytes_; }
+  /// Synchronous copies (cuMemcpyHtoD/DtoH); `bytes` must fit.
+  void copy_from_host(const void* host, std::size_t bytes, std::size_t offset_bytes = 0);
+  void copy_to_host(void* host, std::size_t bytes, std::size_t offset_bytes = 0) const;
+  /// Sets every byte to `value` (cuMemsetD8).
+  void fill_bytes(unsigned char value);
+
+ private:
+  DevicePtr ptr_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace detail
+
+/// `count` elements of T in device memory; move-only, freed when destroyed.
+template <class T>
+class DeviceBuffer {
+  static_assert(std::is_trivially_copyable_v<T>, "DeviceBuffer<T> needs a trivially copyable T");
+
+ public:
+  DeviceBuffer() = default;
+  /// Uninitialized device memory for `count` elements; synchronous allocation.
+  explicit DeviceBuffer(std::size_t count) : alloc_(count * sizeof(T)), count_(count) {}
+
+  std::size_t size() const { return count_; }
+  std::size_t size_bytes() const { return count_ * sizeof(T); }
+  bool empty() const { return count_ == 0; }
+  /// The device address, as the kernel sees it.
+  DevicePtr ptr() const { return alloc_.ptr(); }
+  const DevicePtr* ptr_address() const { return alloc_.ptr_address(); }
+
+  /// Copies `host` to the start of the buffer; throws ArgumentError if it is longer.
+  void copy_from(std::span<const T> host) { alloc_.copy_from_host(host.data(), host.size_bytes()); }
+  /// Copies the first host.size() elements back; throws ArgumentError if host is longer.
+  void copy_to(std::span<T> host) const { alloc_.copy_to_host(host.data(), host.size_bytes()); }
+  /// The whole buffer as a new vector.
+  std::vector<T> to_host() const {
+    std::vector<T> host(count_);
+    copy_to(host);
+    return host;
+  }
+  /// Sets every byte to `value`; 0xFF poisons floats with NaN.
+  void fill_bytes(unsigned char value) { alloc_.fill_bytes(value); }
+
+ private:
+  detail::DeviceAllocation alloc_;
+  std::size_t count_ = 0;
+};
+
+template <class Range>
+using range_value_t = std::remove_cv_t<std::ranges::range_value_t<Range>>;
+
+/// A new DeviceBuffer holding a copy of a contiguous host range (vector, array, span).
+template <std::ranges::contiguous_range Range>
+DeviceBuffer<range_value_t<Range>> to_device(const Range& host) {
+  DeviceBuffer<range_value_t<Range>> buffer(std::ranges::size(host));
+  buffer.copy_from(std::span<const range_value_t<Range>>(std::ranges::data(host), std::ranges::size(host)));
+  return buffer;
+}
+
+/// Direction of a host range passed straight to a launch.
+enum class Transfer { in, out, inout };
+
+/// A host range copied to the device before a launch (in), back after it (out), or both.
+template <class T, Transfer direction>
+struct HostArg {
+  std::conditional_t<direction == Transfer::in, const T*, T*> data;
+  std::size_t count;
+};
+
+/// Copied to the device before the launch.
+template <std::ranges::contiguous_range Range>
+HostArg<range_value_t<Range>, Transfer::in> in(const Range& host) {
+  return {std::ranges::data(host), std::ranges::size(host)};
+}
+/// Copied back to the host after the launch (the launch waits for the kernel).
+template <std::ranges::contiguous_range Range>
+HostArg<range_value_t<Range>, Transfer::out> out(Range& host) {
+  return {std::ranges::data(host), std::ranges::size(host)};
+}
+/// Copied in before and back after the launch.
+template <std::ranges::contiguous_range Range>
+HostArg<range_value_t<Range>, Transfer::inout> inout(Range& host) {
+  return {std::ranges::data(host), std::ranges::size(host)};
+}
+
+}  // namespace jitcu

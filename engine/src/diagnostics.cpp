@@ -1,0 +1,78 @@
+#include "diagnostics.hpp"
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace jitcu::detail {
+
+std::vector<Diagnostic> parse_nvrtc_log(std::string_view log) {
+  static const std::regex line_pattern(R"(^(.*)\((\d+)\): (catastrophic error|error|warning|remark)(?: #[0-9]+(?:-D)?)?: (.*)$)");
+  std::vector<Diagnostic> found;
+  std::istringstream lines{std::string(log)};
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch match;
+    if (std::regex_match(line, match, line_pattern))
+      found.push_back({match[1], std::stoi(match[2]), match[3], match[4]});
+    else if (line.starts_with("nvrtc: error: "))
+      found.push_back({"", 0, "error", line.substr(14)});
+  }
+  return found;
+}
+
+std::string excerpt(std::string_view text, int line, int context) {
+  std::string out;
+  int number = 1;
+  std::size_t start = 0;
+  while (start <= text.size() && number <= line + context) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    if (number >= line - context)
+      out += fmt::format("{} {:>5} | {}\n", number == line ? '>' : ' ', number, text.substr(start, end - start));
+    start = end + 1;
+    ++number;
+  }
+  return out;
+}
+
+namespace {
+
+// The text of the file a diagnostic points at: the source itself or a header on disk.
+std::string text_of(const Source& source, const std::string& file) {
+  if (file == source.name()) return source.text();
+  std::ifstream in(file, std::ios::binary);
+  if (!in) in.open(source.directory() / file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+CompileError make_compile_error(const Source& source, const std::string& log, const std::string& result_name) {
+  auto diagnostics = parse_nvrtc_log(log);
+  const Diagnostic* first = nullptr;
+  std::size_t errors = 0;
+  for (const auto& d : diagnostics) {
+    if (d.severity.find("error") == std::string::npos) continue;
+    ++errors;
+    if (!first) first = &d;
+  }
+  std::string message;
+  if (first && first->line > 0) {
+    message = fmt::format("compile error in {}:{}: {}\n{}", first->file, first->line, first->message,
+                          excerpt(text_of(source, first->file), first->line));
+  } else if (first) {
+    message = fmt::format("compile error in {}: {}\n", source.name(), first->message);
+  } else {
+    message = fmt::format("compile of {} failed: {}\n", source.name(), result_name);
+  }
+  if (errors > 1) message += fmt::format("{} errors in all; NVRTC's log:\n{}\n", errors, log);
+  else if (!first && !log.empty()) message += fmt::format("NVRTC's log:\n{}\n", log);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  return CompileError(std::move(message), source.name(), log, std::move(diagnostics));
+}
+
+}  // namespace jitcu::detail

@@ -1,0 +1,19 @@
+#pragma once
+// Turns NVRTC's log into diagnostics and a CompileError a person can act on.
+#include <jitcu/error.hpp>
+#include <jitcu/source.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace jitcu::detail {
+
+/// Every "file(line): severity: message" line of an NVRTC log.
+std::vector<Diagnostic> parse_nvrtc_log(std::string_view log);
+/// Lines around `line` of `text`, numbered, the line itself marked with '>'.
+std::string excerpt(std::string_view text, int line, int context = 2);
+/// The CompileError for a failed compile of `source`.
+CompileError make_compile_error(const Source& source, const std::string& log, const std::string& result_name);
+
+}  // namespace jitcu::detail

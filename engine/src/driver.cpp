@@ -1,0 +1,320 @@
+// The only file that includes <cuda.h>: opens libcuda.so.1 at run time and wraps what jitcu uses.
+#include "driver.hpp"
+
+#include <jitcu/cache/log.hpp>
+#include <jitcu/device.hpp>
+#include <jitcu/error.hpp>
+#include <jitcu/interop.hpp>
+
+#include <cuda.h>
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <limits>
+#include <mutex>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+static_assert(std::is_same_v<jitcu::StreamHandle, CUstream>);
+static_assert(std::is_same_v<jitcu::ContextHandle, CUcontext>);
+static_assert(std::is_same_v<jitcu::DevicePtr, CUdeviceptr>);
+
+namespace jitcu::detail {
+namespace {
+
+// Every driver entry point jitcu calls; versioned ones come from cuGetProcAddress.
+#define JITCU_DRIVER_FUNCTIONS(X)                                                            \
+  X(cuInit) X(cuDriverGetVersion) X(cuGetErrorName) X(cuGetErrorString) X(cuDeviceGet)        \
+  X(cuDeviceGetCount) X(cuDeviceGetName) X(cuDeviceGetAttribute) X(cuDeviceTotalMem)          \
+  X(cuDevicePrimaryCtxRetain) X(cuCtxGetCurrent) X(cuCtxSetCurrent) X(cuCtxSynchronize)       \
+  X(cuLibraryLoadData) X(cuLibraryUnload) X(cuLibraryGetKernel) X(cuLaunchKernel)             \
+  X(cuMemAlloc) X(cuMemFree) X(cuMemcpyHtoD) X(cuMemcpyDtoH) X(cuMemcpyHtoDAsync)             \
+  X(cuMemcpyDtoHAsync) X(cuMemsetD8) X(cuStreamSynchronize)
+
+struct DriverTable {
+#define JITCU_DECLARE(fn) decltype(&::fn) fn = nullptr;
+  JITCU_DRIVER_FUNCTIONS(JITCU_DECLARE)
+#undef JITCU_DECLARE
+};
+
+struct DriverState {
+  DriverTable table;
+  std::string failure;  // why the driver is unusable; empty when it is fine
+};
+
+constexpr int k_driver_api_version = 12000;  // the entry points' semantics jitcu was written for
+
+std::string load_table(DriverTable& table) {
+  void* handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char* reason = dlerror();
+    return fmt::format("dlopen(\"libcuda.so.1\") failed: {}", reason ? reason : "unknown reason");
+  }
+  using GetProc = CUresult (*)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*);
+  auto get_proc = reinterpret_cast<GetProc>(dlsym(handle, "cuGetProcAddress_v2"));
+  if (!get_proc) return "libcuda.so.1 has no cuGetProcAddress_v2: the driver is older than CUDA 12; update it";
+#define JITCU_RESOLVE(fn)                                                                         \
+  {                                                                                               \
+    void* address = nullptr;                                                                      \
+    CUdriverProcAddressQueryResult found{};                                                       \
+    if (get_proc(#fn, &address, k_driver_api_version, CU_GET_PROC_ADDRESS_DEFAULT, &found) !=      \
+            CUDA_SUCCESS ||                                                                       \
+        !address)                                                                                 \
+      return fmt::format("the driver lacks {} (needs CUDA 12 or newer): update the NVIDIA driver", #fn); \
+    table.fn = reinterpret_cast<decltype(table.fn)>(address);                                     \
+  }
+  JITCU_DRIVER_FUNCTIONS(JITCU_RESOLVE)
+#undef JITCU_RESOLVE
+  if (CUresult rc = table.cuInit(0); rc != CUDA_SUCCESS) {
+    const char* name = nullptr;
+    table.cuGetErrorName(rc, &name);
+    return fmt::format("cuInit failed: {} (is a GPU visible to this process? check "
+                       "CUDA_VISIBLE_DEVICES and nvidia-smi)", name ? name : "unknown error");
+  }
+  return {};
+}
+
+DriverState& state() {
+  static DriverState* loaded = [] {
+    auto* made = new DriverState;  // never destroyed: CUDA handles may outlive static destructors
+    made->failure = load_table(made->table);
+    if (!made->failure.empty()) log().debug("CUDA driver unavailable: {}", made->failure);
+    return made;
+  }();
+  return *loaded;
+}
+
+const DriverTable& driver() {
+  DriverState& s = state();
+  if (!s.failure.empty())
+    throw CudaError("cuInit", 0, "",
+                    fmt::format("no CUDA driver found: {}; compiling and caching work without one, "
+                                "launching needs an NVIDIA driver and GPU",
+                                s.failure));
+  return s.table;
+}
+
+std::string result_name(CUresult rc) {
+  const char* name = nullptr;
+  if (state().table.cuGetErrorName && state().table.cuGetErrorName(rc, &name) == CUDA_SUCCESS && name)
+    return name;
+  return fmt::format("CUresult {}", static_cast<int>(rc));
+}
+
+std::string result_text(CUresult rc) {
+  const char* text = nullptr;
+  if (state().table.cuGetErrorString && state().table.cuGetErrorString(rc, &text) == CUDA_SUCCESS && text)
+    return text;
+  return "no description";
+}
+
+// What a sticky error means for the process, added to messages that carry one.
+std::string advice(CUresult rc) {
+  switch (rc) {
+    case CUDA_ERROR_ILLEGAL_ADDRESS:
+    case CUDA_ERROR_ASSERT:
+    case CUDA_ERROR_LAUNCH_FAILED:
+    case CUDA_ERROR_HARDWARE_STACK_ERROR:
+    case CUDA_ERROR_ILLEGAL_INSTRUCTION:
+    case CUDA_ERROR_MISALIGNED_ADDRESS:
+      return "; this error is sticky: the context is unusable and the process must restart to use the GPU again";
+    case CUDA_ERROR_OUT_OF_MEMORY:
+      return "; free device memory or use smaller buffers";
+    case CUDA_ERROR_UNSUPPORTED_PTX_VERSION:
+      return "; the driver is older than NVRTC: update the driver or compile for the device's sm_XY";
+    case CUDA_ERROR_NO_BINARY_FOR_GPU:
+      return "; the code was compiled for another GPU: compile for this device's arch";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+#define JITCU_CU(fn, args, ...)                                                                 \
+  do {                                                                                         \
+    if (CUresult rc_ = ::jitcu::detail::driver().fn args; rc_ != CUDA_SUCCESS)                 \
+      throw ::jitcu::CudaError(#fn, static_cast<int>(rc_), ::jitcu::detail::result_name(rc_),  \
+                               fmt::format("{} failed: {} ({}) while {}{}", #fn,                \
+                                           ::jitcu::detail::result_name(rc_),                   \
+                                           ::jitcu::detail::result_text(rc_),                   \
+                                           fmt::format(__VA_ARGS__), ::jitcu::detail::advice(rc_))); \
+  } while (false)
+
+void require_driver() { driver(); }
+
+int default_device_ordinal() {
+  static const int ordinal = [] {
+    const char* text = std::getenv("JITCU_DEVICE");
+    if (!text || !*text) return 0;
+    char* end = nullptr;
+    const long value = std::strtol(text, &end, 10);
+    if (*end != '\0' || value < 0 || value > std::numeric_limits<int>::max()) {
+      log().warn("JITCU_DEVICE='{}' is not a device ordinal; using device 0", text);
+      return 0;
+    }
+    return static_cast<int>(value);
+  }();
+  return ordinal;
+}
+
+namespace {
+
+CUcontext primary_context(int ordinal) {
+  static std::mutex mutex;
+  static std::vector<CUcontext> contexts;  // retained for the life of the process
+  std::lock_guard lock(mutex);
+  if (contexts.size() <= static_cast<std::size_t>(ordinal)) contexts.resize(static_cast<std::size_t>(ordinal) + 1);
+  CUcontext& context = contexts[static_cast<std::size_t>(ordinal)];
+  if (context) return context;
+  int count = 0;
+  JITCU_CU(cuDeviceGetCount, (&count), "counting devices");
+  if (ordinal >= count)
+    throw CudaError("cuDeviceGet", static_cast<int>(CUDA_ERROR_INVALID_DEVICE), "CUDA_ERROR_INVALID_DEVICE",
+                    fmt::format("device {} does not exist: this machine has {} CUDA device(s); set "
+                                "JITCU_DEVICE to 0..{}", ordinal, count, count - 1));
+  CUdevice device{};
+  JITCU_CU(cuDeviceGet, (&device, ordinal), "getting device {}", ordinal);
+  JITCU_CU(cuDevicePrimaryCtxRetain, (&context, device), "retaining the primary context of device {}", ordinal);
+  return context;
+}
+
+}  // namespace
+
+void ensure_context(int device) {
+  CUcontext current = nullptr;
+  JITCU_CU(cuCtxGetCurrent, (&current), "asking for the current context");
+  if (current && device < 0) return;
+  CUcontext wanted = primary_context(device < 0 ? default_device_ordinal() : device);
+  if (current == wanted) return;
+  JITCU_CU(cuCtxSetCurrent, (wanted), "making device {}'s context current", device);
+}
+
+std::string device_arch(int ordinal) {
+  CUdevice device{};
+  JITCU_CU(cuDeviceGet, (&device, ordinal), "getting device {}", ordinal);
+  int major = 0, minor = 0;
+  JITCU_CU(cuDeviceGetAttribute, (&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device), "querying device {}", ordinal);
+  JITCU_CU(cuDeviceGetAttribute, (&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device), "querying device {}", ordinal);
+  return fmt::format("sm_{}{}", major, minor);
+}
+
+LibraryHandle load_library(const std::string& image, const std::string& what) {
+  ensure_context();
+  CUlibrary library = nullptr;
+  JITCU_CU(cuLibraryLoadData, (&library, image.data(), nullptr, nullptr, 0, nullptr, nullptr, 0), "loading {}", what);
+  return library;
+}
+
+void unload_library(LibraryHandle library) noexcept {
+  if (!library || !state().failure.empty()) return;
+  if (CUresult rc = state().table.cuLibraryUnload(static_cast<CUlibrary>(library)); rc != CUDA_SUCCESS)
+    log().warn("cuLibraryUnload failed: {}", result_name(rc));
+}
+
+KernelHandle library_kernel(LibraryHandle library, const std::string& symbol) {
+  CUkernel kernel = nullptr;
+  JITCU_CU(cuLibraryGetKernel, (&kernel, static_cast<CUlibrary>(library), symbol.c_str()), "getting kernel '{}'", symbol);
+  return kernel;
+}
+
+void launch_kernel(KernelHandle kernel, const LaunchConfig& c, void** params, const std::string& what) {
+  ensure_context();
+  // A CUkernel launches in the current context (CUDA 12+ accepts it where a CUfunction goes).
+  JITCU_CU(cuLaunchKernel,
+           (reinterpret_cast<CUfunction>(kernel), static_cast<unsigned>(c.grid.x), static_cast<unsigned>(c.grid.y),
+            static_cast<unsigned>(c.grid.z), static_cast<unsigned>(c.block.x), static_cast<unsigned>(c.block.y),
+            static_cast<unsigned>(c.block.z), c.shared_bytes, c.stream, params, nullptr),
+           "launching '{}' with grid ({}, {}, {}) and block ({}, {}, {})", what, c.grid.x, c.grid.y,
+           c.grid.z, c.block.x, c.block.y, c.block.z);
+}
+
+unsigned long long mem_alloc(std::size_t bytes) {
+  ensure_context();
+  CUdeviceptr ptr = 0;
+  JITCU_CU(cuMemAlloc, (&ptr, bytes), "allocating {} bytes of device memory", bytes);
+  return ptr;
+}
+
+void mem_free(unsigned long long ptr) noexcept {
+  if (!ptr || !state().failure.empty()) return;
+  if (CUresult rc = state().table.cuMemFree(ptr); rc != CUDA_SUCCESS)
+    log().warn("cuMemFree failed: {}", result_name(rc));
+}
+
+void memcpy_htod(unsigned long long dst, const void* src, std::size_t bytes, StreamHandle stream) {
+  if (bytes == 0) return;
+  if (stream) JITCU_CU(cuMemcpyHtoDAsync, (dst, src, bytes, stream), "copying {} bytes to the device", bytes);
+  else JITCU_CU(cuMemcpyHtoD, (dst, src, bytes), "copying {} bytes to the device", bytes);
+}
+
+void memcpy_dtoh(void* dst, unsigned long long src, std::size_t bytes, StreamHandle stream) {
+  if (bytes == 0) return;
+  if (stream) JITCU_CU(cuMemcpyDtoHAsync, (dst, src, bytes, stream), "copying {} bytes to the host", bytes);
+  else JITCU_CU(cuMemcpyDtoH, (dst, src, bytes), "copying {} bytes to the host", bytes);
+}
+
+void memset_d8(unsigned long long dst, unsigned char value, std::size_t bytes) {
+  if (bytes == 0) return;
+  JITCU_CU(cuMemsetD8, (dst, value, bytes), "setting {} bytes of device memory", bytes);
+}
+
+void stream_synchronize(StreamHandle stream) {
+  JITCU_CU(cuStreamSynchronize, (stream), "waiting for the stream (a kernel before it may have failed)");
+}
+
+bool is_wrong_binary_error(int cuda_result) {
+  return cuda_result == CUDA_ERROR_NO_BINARY_FOR_GPU || cuda_result == CUDA_ERROR_INVALID_IMAGE ||
+         cuda_result == CUDA_ERROR_INVALID_SOURCE;
+}
+
+}  // namespace jitcu::detail
+
+// Public device queries (device.hpp).
+namespace jitcu {
+
+bool cuda_available() { return cuda_unavailable_reason().empty(); }
+
+std::string cuda_unavailable_reason() {
+  const auto& s = detail::state();
+  if (!s.failure.empty()) return s.failure;
+  int count = 0;
+  if (s.table.cuDeviceGetCount(&count) != CUDA_SUCCESS || count == 0) return "the driver sees no CUDA device";
+  return {};
+}
+
+int driver_version() {
+  int version = 0;
+  JITCU_CU(cuDriverGetVersion, (&version), "asking for the driver version");
+  return version;
+}
+
+std::vector<DeviceInfo> devices() {
+  int count = 0;
+  JITCU_CU(cuDeviceGetCount, (&count), "counting devices");
+  std::vector<DeviceInfo> found;
+  for (int ordinal = 0; ordinal < count; ++ordinal) {
+    CUdevice device{};
+    JITCU_CU(cuDeviceGet, (&device, ordinal), "getting device {}", ordinal);
+    DeviceInfo info;
+    info.ordinal = ordinal;
+    char name[256] = {};
+    JITCU_CU(cuDeviceGetName, (name, sizeof name, device), "naming device {}", ordinal);
+    info.name = name;
+    JITCU_CU(cuDeviceGetAttribute, (&info.major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device), "querying device {}", ordinal);
+    JITCU_CU(cuDeviceGetAttribute, (&info.minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device), "querying device {}", ordinal);
+    std::size_t bytes = 0;
+    JITCU_CU(cuDeviceTotalMem, (&bytes, device), "querying device {}", ordinal);
+    info.total_memory_bytes = bytes;
+    found.push_back(std::move(info));
+  }
+  return found;
+}
+
+void synchronize() {
+  detail::ensure_context();
+  JITCU_CU(cuCtxSynchronize, (), "waiting for the device (a kernel launched earlier may have failed)");
+}
+
+}  // namespace jitcu

@@ -1,0 +1,266 @@
+#include "diagnostics.hpp"
+#include "driver.hpp"
+#include "entry_codec.hpp"
+#include "headers.hpp"
+#include "nvrtc.hpp"
+#include "prepared_options.hpp"
+#include "ptxas_info.hpp"
+
+#include <jitcu/cache/log.hpp>
+#include <jitcu/cache/open_store.hpp>
+#include <jitcu/device.hpp>
+#include <jitcu/engine.hpp>
+#include <jitcu/error.hpp>
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <future>
+#include <mutex>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace jitcu {
+namespace {
+
+constexpr const char* k_arch_without_gpu = "sm_90";  // documented default when no GPU is found
+constexpr std::int64_t k_racy_window_ns = 1'000'000'000;
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// A header's stat data, to notice an edit without reading it.
+struct HeaderStamp {
+  std::string path;
+  std::int64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::uint64_t inode = 0;
+
+  static std::optional<HeaderStamp> of(const std::string& path) {
+    struct stat info {};
+    if (stat(path.c_str(), &info) != 0) return std::nullopt;
+    return HeaderStamp{path, info.st_size, info.st_mtim.tv_sec * 1'000'000'000LL + info.st_mtim.tv_nsec, info.st_ino};
+  }
+  bool operator==(const HeaderStamp&) const = default;
+};
+
+/// A compile this process has done, found again by its exact inputs.
+struct Remembered {
+  std::string name;
+  std::string text;
+  CompileOptions options;
+  std::shared_ptr<const detail::ModuleState> module;
+  std::vector<HeaderStamp> headers;
+  std::int64_t stamped_ns = 0;
+
+  bool same_inputs(const Source& source, const CompileOptions& o) const {
+    return name == source.name() && text == source.text() && options.arch == o.arch && options.std == o.std &&
+           options.defines == o.defines && options.include_dirs == o.include_dirs &&
+           options.name_expressions == o.name_expressions && options.extra == o.extra;
+  }
+  bool headers_unchanged() const {
+    for (const auto& stamp : headers) {
+      if (stamp.mtime_ns + k_racy_window_ns >= stamped_ns) return false;  // too fresh to trust
+      if (HeaderStamp::of(stamp.path) != stamp) return false;
+    }
+    return true;
+  }
+};
+
+std::size_t hash_inputs(const Source& source, const CompileOptions& options) {
+  std::hash<std::string_view> h;
+  std::size_t seed = h(source.text()) ^ (h(source.name()) * 31) ^ (h(options.arch) * 131);
+  for (const auto& [name, value] : options.defines) seed = seed * 1099511628211ULL ^ h(name) ^ (h(value) << 1);
+  for (const auto& option : options.extra) seed = seed * 1099511628211ULL ^ h(option);
+  for (const auto& expression : options.name_expressions) seed = seed * 1099511628211ULL ^ h(expression);
+  return seed;
+}
+
+std::string log_warnings(const std::string& log) { return detail::without_ptxas_info(log); }
+
+}  // namespace
+
+struct Engine::Impl {
+  EngineOptions options;
+  std::shared_ptr<cache::Store> store;
+
+  std::mutex mutex;
+  std::unordered_multimap<std::size_t, Remembered> remembered;  // by hash_inputs
+  std::unordered_map<cache::Key, std::shared_future<std::shared_ptr<const detail::ModuleState>>> by_key;
+
+  std::once_flag arch_once;
+  std::string arch;
+
+  explicit Impl(EngineOptions o) : options(std::move(o)) {
+    auto config = cache::StoreConfig::from_env();
+    if (!options.cache_dir.empty()) config.dir = options.cache_dir;
+    if (!options.disk_cache) config.disk_enabled = false;
+    if (options.cache_max_bytes) config.max_size_bytes = options.cache_max_bytes;
+    store = cache::open_store(config);
+  }
+
+  int device() const { return options.device >= 0 ? options.device : detail::default_device_ordinal(); }
+
+  const std::string& default_arch() {
+    std::call_once(arch_once, [this] {
+      if (cuda_available()) {
+        arch = detail::device_arch(device());
+        return;
+      }
+      const char* forced = std::getenv("JITCU_ARCH");
+      arch = forced && *forced ? forced : k_arch_without_gpu;
+      log().debug("no GPU ({}); compiling for {}", cuda_unavailable_reason(), arch);
+    });
+    return arch;
+  }
+
+  std::shared_ptr<const detail::ModuleState> find_remembered(const Source& source, const CompileOptions& wanted,
+                                                             std::size_t hash) {
+    std::lock_guard lock(mutex);
+    auto [first, last] = remembered.equal_range(hash);
+    for (auto it = first; it != last; ++it) {
+      if (!it->second.same_inputs(source, wanted)) continue;
+      if (it->second.headers_unchanged()) return it->second.module;
+      remembered.erase(it);  // a header changed: the full path decides again
+      return nullptr;
+    }
+    return nullptr;
+  }
+
+  void remember(const Source& source, const CompileOptions& compiled_with, std::size_t hash,
+                const std::vector<detail::HeaderDependency>& headers, std::int64_t stamped_ns,
+                std::shared_ptr<const detail::ModuleState> module) {
+    Remembered entry{source.name(), source.text(), compiled_with, std::move(module), {}, stamped_ns};
+    for (const auto& header : headers) {
+      auto stamp = HeaderStamp::of(header.path.string());
+      if (!stamp) return;  // vanished meanwhile: do not remember
+      entry.headers.push_back(*stamp);
+    }
+    std::lock_guard lock(mutex);
+    remembered.emplace(hash, std::move(entry));
+  }
+
+  // The module for `key`: from the store, else NVRTC. One compile per key at a time, in this
+  // process (a shared future) and across processes (the store's key lock).
+  std::pair<std::shared_ptr<const detail::ModuleState>, Origin> module_for_key(
+      const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
+      const CompileOptions& compile_options, const cache::KeyRecord& record,
+      const std::vector<detail::HeaderDependency>& headers) {
+    std::promise<std::shared_ptr<const detail::ModuleState>> promise;
+    {
+      std::unique_lock lock(mutex);
+      if (auto it = by_key.find(key); it != by_key.end()) {
+        auto future = it->second;
+        lock.unlock();
+        return {future.get(), Origin::process_cache};
+      }
+      by_key.emplace(key, promise.get_future().share());
+    }
+    try {
+      auto [module, origin] = load_or_compile(key, source, prepared, compile_options, record, headers);
+      promise.set_value(module);
+      return {module, origin};
+    } catch (...) {
+      promise.set_exception(std::current_exception());
+      std::lock_guard lock(mutex);
+      by_key.erase(key);  // a failed compile is not remembered: the next call tries again
+      throw;
+    }
+  }
+
+  std::pair<std::shared_ptr<const detail::ModuleState>, Origin> load_or_compile(
+      const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
+      const CompileOptions& compile_options, const cache::KeyRecord& record,
+      const std::vector<detail::HeaderDependency>& headers) {
+    if (auto hit = load_from_store(key)) return {hit, Origin::disk_cache};
+    auto key_lock = store->lock(key);
+    if (auto hit = load_from_store(key)) return {hit, Origin::disk_cache};  // another process made it
+    return {compile_and_store(key, source, prepared, compile_options, record, headers), Origin::compiled};
+  }
+
+  std::shared_ptr<const detail::ModuleState> load_from_store(const cache::Key& key) {
+    auto entry = store->find(key);
+    if (!entry) return nullptr;
+    return detail::module_from_entry(*entry, store);
+  }
+
+  std::shared_ptr<const detail::ModuleState> compile_and_store(
+      const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
+      const CompileOptions& compile_options, const cache::KeyRecord& record,
+      const std::vector<detail::HeaderDependency>& headers) {
+    auto output = detail::nvrtc_compile({&source.text(), &source.name(), prepared.nvrtc, compile_options.name_expressions});
+    if (!output.ok) throw compile_failure(source, prepared, output);
+    if (auto warnings = log_warnings(output.log); !warnings.empty())
+      log().warn("NVRTC warnings compiling {}:\n{}", source.name(), warnings);
+    auto module = detail::module_from_output(key, source, prepared, std::move(output));
+    const auto entry = detail::entry_from_module(*module, source, prepared, record, headers);
+    store->put(key, entry);
+    module->store = store;
+    module->entry = store->find(key);
+    log().debug("compiled {} (key {}) for {} in {:.1f} ms", source.name(), key.short_hex(), prepared.arch,
+                module->compile_ms);
+    return module;
+  }
+
+  // NVRTC only says NVRTC_ERROR_INVALID_OPTION: find which of the user's options it refused.
+  Error compile_failure(const Source& source, const detail::PreparedOptions& prepared,
+                        const detail::NvrtcOutput& output) {
+    if (!output.invalid_option) return detail::make_compile_error(source, output.log, output.result_name);
+    static const std::string empty_text = "", empty_name = "jitcu_option_probe.cu";
+    std::vector<std::string> base(prepared.nvrtc.begin(), prepared.nvrtc.end() - static_cast<std::ptrdiff_t>(prepared.user_given.size()));
+    std::string refused;
+    for (const auto& option : prepared.user_given) {
+      auto probe = base;
+      probe.push_back(option);
+      if (detail::nvrtc_compile({&empty_text, &empty_name, probe, {}}).invalid_option) {
+        refused = option;
+        break;
+      }
+    }
+    if (refused.empty()) refused = fmt::format("{}", fmt::join(prepared.nvrtc, " "));
+    return Error(fmt::format("compiling {}: NVRTC refused the option '{}' (NVRTC_ERROR_INVALID_OPTION){}; check "
+                             "its spelling and value against NVRTC's supported options",
+                             source.name(), refused,
+                             output.log.empty() ? "" : fmt::format(": {}", output.log)));
+  }
+};
+
+Engine::Engine() : Engine(EngineOptions{}) {}
+Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+Module Engine::compile(const Source& source, const CompileOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::size_t hash = hash_inputs(source, options);
+  if (auto module = impl_->find_remembered(source, options, hash)) return Module(std::move(module), Origin::process_cache);
+
+  const auto prepared = detail::prepare_options(options, source, options.arch.empty() ? impl_->default_arch() : options.arch);
+  const std::int64_t stamped_ns = now_ns();
+  const auto headers = detail::scan_headers(source, prepared.search);
+  const auto record = detail::make_key_record(source, prepared, options.name_expressions, headers);
+  const auto key = record.key();
+  auto [module, origin] = impl_->module_for_key(key, source, prepared, options, record, headers);
+  impl_->remember(source, options, hash, headers, stamped_ns, module);
+  log().debug("{} {} (key {}): {} in {:.3f} ms", origin == Origin::compiled ? "miss" : "hit", source.name(),
+              key.short_hex(),
+              origin == Origin::compiled ? "compiled" : origin == Origin::disk_cache ? "disk cache" : "this process",
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  return Module(std::move(module), origin);
+}
+
+cache::KeyRecord Engine::key_record(const Source& source, const CompileOptions& options) {
+  const auto prepared = detail::prepare_options(options, source, options.arch.empty() ? impl_->default_arch() : options.arch);
+  return detail::make_key_record(source, prepared, options.name_expressions, detail::scan_headers(source, prepared.search));
+}
+
+std::string Engine::default_arch() const { return impl_->default_arch(); }
+cache::Store& Engine::store() { return *impl_->store; }
+
+}  // namespace jitcu

@@ -1,0 +1,152 @@
+#include "entry_codec.hpp"
+
+#include "names.hpp"
+#include "ptx.hpp"
+#include "ptxas_info.hpp"
+#include "toolkit.hpp"
+
+#include <jitcu/cache/log.hpp>
+#include <jitcu/cache/sha256.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace jitcu::detail {
+namespace {
+
+const char* kind_text(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::integer: return "integer";
+    case ValueKind::floating: return "floating";
+    case ValueKind::pointer: return "pointer";
+    case ValueKind::bytes: return "bytes";
+  }
+  return "bytes";
+}
+
+std::optional<ValueKind> kind_from_text(const std::string& text) {
+  for (auto kind : {ValueKind::integer, ValueKind::floating, ValueKind::pointer, ValueKind::bytes})
+    if (text == kind_text(kind)) return kind;
+  return std::nullopt;
+}
+
+std::string image_name(const std::string& arch) { return arch + ".cubin"; }
+
+}  // namespace
+
+cache::KeyRecord make_key_record(const Source& source, const PreparedOptions& options,
+                                 const std::vector<std::string>& name_expressions,
+                                 const std::vector<HeaderDependency>& headers) {
+  cache::KeyRecord record;
+  record.add("nvrtc", toolkit().nvrtc_identity);
+  record.add("toolkit", toolkit().root.string());  // toolkit headers are keyed by the toolkit
+  record.add("arch", options.arch);
+  record.add("source_name", source.name());
+  record.add("source_sha256", cache::sha256_hex(source.text()));
+  record.add("options", options.canonical);
+  record.add("name_expressions", fmt::format("{}", fmt::join(name_expressions, "\n")));
+  for (const auto& header : headers) record.add("header " + header.path.string(), header.sha256);
+  return record;
+}
+
+std::shared_ptr<ModuleState> module_from_output(const cache::Key& key, const Source& source,
+                                                const PreparedOptions& options, NvrtcOutput output) {
+  auto module = std::make_shared<ModuleState>();
+  module->key = key;
+  module->source_name = source.name();
+  module->arch = options.arch;
+  module->name_expressions = std::move(output.lowered_names);
+  for (auto& entry : parse_ptx_entries(output.ptx))
+    module->kernels.push_back({entry.symbol, qualified_name(demangle(entry.symbol)), std::move(entry.params)});
+  module->image_is_ptx = output.cubin.empty();
+  module->image = module->image_is_ptx ? output.ptx + '\0' : std::move(output.cubin);
+  module->ptx_text = std::move(output.ptx);
+  module->log = std::move(output.log);
+  module->compile_ms = output.milliseconds;
+  module->handles = std::make_unique<std::atomic<KernelHandle>[]>(module->kernels.size());
+  return module;
+}
+
+cache::NewEntry entry_from_module(const ModuleState& module, const Source& source,
+                                  const PreparedOptions& options, const cache::KeyRecord& record,
+                                  const std::vector<HeaderDependency>& headers) {
+  cache::NewEntry entry;
+  auto& meta = entry.meta;
+  const auto resources = parse_ptxas_info(module.log);
+  meta["engine_meta_version"] = k_engine_meta_version;
+  meta["source_name"] = source.name();
+  meta["arch"] = module.arch;
+  meta["nvrtc"] = toolkit().nvrtc_identity;
+  meta["toolkit"] = toolkit().root.string();
+  meta["nvrtc_options"] = options.nvrtc;
+  meta["compile_ms"] = module.compile_ms;
+  meta["image"] = module.image_is_ptx ? "program.ptx" : image_name(module.arch);
+  meta["name_expressions"] = module.name_expressions;
+  auto& kernels = meta["kernels"] = nlohmann::json::array();
+  for (const auto& k : module.kernels) {
+    nlohmann::json params = nlohmann::json::array();
+    for (const auto& p : k.params)
+      params.push_back({{"size", p.size_bytes}, {"kind", kind_text(p.kind)}, {"ptx_type", p.ptx_type}});
+    nlohmann::json item = {{"symbol", k.symbol}, {"name", k.name}, {"params", params}};
+    if (auto it = resources.find(k.symbol); it != resources.end()) {
+      const auto& r = it->second;
+      item["resources"] = {{"registers", r.registers}, {"spill_store_bytes", r.spill_store_bytes},
+                           {"spill_load_bytes", r.spill_load_bytes}, {"stack_frame_bytes", r.stack_frame_bytes},
+                           {"shared_bytes", r.shared_bytes}};
+    }
+    kernels.push_back(std::move(item));
+  }
+  auto& header_list = meta["headers"] = nlohmann::json::array();
+  for (const auto& h : headers) header_list.push_back({{"path", h.path.string()}, {"sha256", h.sha256}});
+  auto& fields = meta["key_record"] = nlohmann::json::array();
+  for (const auto& [name, value] : record.fields()) fields.push_back({name, value});
+
+  entry.blobs["program.ptx"] = module.ptx_text;
+  if (!module.image_is_ptx) entry.blobs[image_name(module.arch)] = module.image;
+  entry.blobs["log.txt"] = module.log;
+  entry.blobs["source.cu"] = source.text();
+  return entry;
+}
+
+std::shared_ptr<ModuleState> module_from_entry(const cache::FoundEntry& entry,
+                                               const std::shared_ptr<cache::Store>& store) try {
+  const auto& meta = entry.meta;
+  if (meta.value("engine_meta_version", 0) != k_engine_meta_version) return nullptr;
+  auto module = std::make_shared<ModuleState>();
+  module->key = entry.key;
+  module->source_name = meta.at("source_name").get<std::string>();
+  module->arch = meta.at("arch").get<std::string>();
+  module->compile_ms = meta.at("compile_ms").get<double>();
+  module->name_expressions = meta.at("name_expressions").get<std::map<std::string, std::string>>();
+  for (const auto& k : meta.at("kernels")) {
+    KernelRecord record{k.at("symbol").get<std::string>(), k.at("name").get<std::string>(), {}};
+    for (const auto& p : k.at("params")) {
+      auto kind = kind_from_text(p.at("kind").get<std::string>());
+      if (!kind) return nullptr;
+      record.params.push_back({p.at("size").get<std::uint32_t>(), *kind, p.at("ptx_type").get<std::string>()});
+    }
+    module->kernels.push_back(std::move(record));
+  }
+  const auto image = meta.at("image").get<std::string>();
+  auto bytes = store->read_blob(entry, image);
+  if (!bytes) return nullptr;  // the store warned and dropped the entry: recompile
+  module->image_is_ptx = image == "program.ptx";
+  module->image = std::move(*bytes);
+  if (module->image_is_ptx) {
+    module->ptx_text = module->image;
+    module->image.push_back('\0');
+  }
+  module->store = store;
+  module->entry = entry;
+  module->handles = std::make_unique<std::atomic<KernelHandle>[]>(module->kernels.size());
+  return module;
+} catch (const nlohmann::json::exception& error) {
+  log().warn("cache entry {} has unreadable engine fields ({}); compiling again", entry.key.short_hex(),
+             error.what());
+  store->remove(entry.key);
+  return nullptr;
+}
+
+}  // namespace jitcu::detail

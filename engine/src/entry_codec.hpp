@@ -1,0 +1,36 @@
+#pragma once
+// A compiled module to and from a cache entry (meta.json fields and blobs).
+#include "headers.hpp"
+#include "module_state.hpp"
+#include "nvrtc.hpp"
+#include "prepared_options.hpp"
+
+#include <jitcu/cache/entry.hpp>
+#include <jitcu/cache/key.hpp>
+#include <jitcu/source.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace jitcu::detail {
+
+/// Bumped when the engine's meta.json fields change; an entry of another version is a miss.
+constexpr int k_engine_meta_version = 1;
+
+/// The key record of a compile: every input that can change its result.
+cache::KeyRecord make_key_record(const Source& source, const PreparedOptions& options,
+                                 const std::vector<std::string>& name_expressions,
+                                 const std::vector<HeaderDependency>& headers);
+
+/// The module a fresh NVRTC output describes.
+std::shared_ptr<ModuleState> module_from_output(const cache::Key& key, const Source& source,
+                                                const PreparedOptions& options, NvrtcOutput output);
+/// The cache entry for a freshly compiled module.
+cache::NewEntry entry_from_module(const ModuleState& module, const Source& source,
+                                  const PreparedOptions& options, const cache::KeyRecord& record,
+                                  const std::vector<HeaderDependency>& headers);
+/// The module a cache entry holds; nullopt when the entry is unusable (a miss).
+std::shared_ptr<ModuleState> module_from_entry(const cache::FoundEntry& entry,
+                                               const std::shared_ptr<cache::Store>& store);
+
+}  // namespace jitcu::detail

@@ -1,0 +1,146 @@
+#include "headers.hpp"
+
+#include <jitcu/cache/sha256.hpp>
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+namespace jitcu::detail {
+namespace {
+
+/// What this process knows of one header, valid while its stat data is unchanged.
+struct KnownHeader {
+  std::int64_t size = -1;
+  std::int64_t mtime_ns = 0;
+  std::uint64_t inode = 0;
+  std::int64_t seen_ns = 0;  // when it was read
+  std::string sha256;
+  std::vector<std::pair<std::string, bool>> includes;
+};
+
+constexpr std::int64_t k_racy_window_ns = 1'000'000'000;  // a file changed this recently is re-read
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class HeaderMemo {
+ public:
+  // The header's hash and includes, from memory when its stat data says it is unchanged.
+  std::optional<KnownHeader> get(const std::filesystem::path& path) {
+    struct stat info {};
+    if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
+    const std::int64_t mtime_ns = info.st_mtim.tv_sec * 1'000'000'000LL + info.st_mtim.tv_nsec;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = known_.find(path.string());
+      if (it != known_.end() && it->second.size == info.st_size && it->second.mtime_ns == mtime_ns &&
+          it->second.inode == info.st_ino && mtime_ns + k_racy_window_ns < it->second.seen_ns)
+        return it->second;
+    }
+    KnownHeader header;
+    header.seen_ns = now_ns();
+    const std::string text = read_text(path);
+    header.size = info.st_size;
+    header.mtime_ns = mtime_ns;
+    header.inode = info.st_ino;
+    header.sha256 = cache::sha256_hex(text);
+    header.includes = include_lines(text);
+    std::lock_guard lock(mutex_);
+    known_[path.string()] = header;
+    return header;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, KnownHeader> known_;
+};
+
+HeaderMemo& memo() {
+  static HeaderMemo instance;
+  return instance;
+}
+
+bool exists_file(const std::filesystem::path& path) {
+  std::error_code ignored;
+  return std::filesystem::is_regular_file(path, ignored);
+}
+
+std::filesystem::path absolute_normal(const std::filesystem::path& path) {
+  std::error_code ignored;
+  return std::filesystem::absolute(path, ignored).lexically_normal();
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, bool>> include_lines(std::string_view text) {
+  std::vector<std::pair<std::string, bool>> found;
+  std::size_t line_start = 0;
+  while (line_start < text.size()) {
+    std::size_t line_end = text.find('\n', line_start);
+    if (line_end == std::string_view::npos) line_end = text.size();
+    std::string_view line = text.substr(line_start, line_end - line_start);
+    line_start = line_end + 1;
+    std::size_t i = line.find_first_not_of(" \t");
+    if (i == std::string_view::npos || line[i] != '#') continue;
+    i = line.find_first_not_of(" \t", i + 1);
+    if (i == std::string_view::npos || line.substr(i, 7) != "include") continue;
+    i = line.find_first_not_of(" \t", i + 7);
+    if (i == std::string_view::npos) continue;
+    const char open = line[i];
+    const char close = open == '"' ? '"' : open == '<' ? '>' : '\0';
+    if (!close) continue;  // #include MACRO or #include_next: cannot be followed
+    const std::size_t end = line.find(close, i + 1);
+    if (end == std::string_view::npos) continue;
+    found.emplace_back(std::string(line.substr(i + 1, end - i - 1)), open == '"');
+  }
+  return found;
+}
+
+std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSearch& search) {
+  std::vector<HeaderDependency> dependencies;
+  std::set<std::string> visited;
+  struct Pending {
+    std::filesystem::path including_dir;
+    std::vector<std::pair<std::string, bool>> includes;
+  };
+  std::vector<Pending> work{{source.directory(), include_lines(source.text())}};
+  while (!work.empty()) {
+    Pending current = std::move(work.back());
+    work.pop_back();
+    for (const auto& [name, quoted] : current.includes) {
+      std::filesystem::path found;
+      if (quoted && exists_file(current.including_dir / name)) found = current.including_dir / name;
+      for (const auto& dir : search.user_dirs) {
+        if (!found.empty()) break;
+        if (exists_file(dir / name)) found = dir / name;
+      }
+      // Not a user header: a toolkit header (keyed by version) or one NVRTC will report missing.
+      if (found.empty()) continue;
+      found = absolute_normal(found);
+      if (!visited.insert(found.string()).second) continue;
+      auto header = memo().get(found);
+      if (!header) continue;
+      dependencies.push_back({found, header->sha256});
+      work.push_back({found.parent_path(), header->includes});
+    }
+  }
+  return dependencies;
+}
+
+}  // namespace jitcu::detail

@@ -1,0 +1,33 @@
+#pragma once
+// Finds the user headers a source reaches through #include, since NVRTC does not say.
+#include <jitcu/source.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace jitcu::detail {
+
+/// A user header a compile depends on.
+struct HeaderDependency {
+  std::filesystem::path path;  // absolute, lexically normal
+  std::string sha256;
+};
+
+/// Where #include lines are looked up, in the order NVRTC will look.
+struct IncludeSearch {
+  std::vector<std::filesystem::path> user_dirs;  // -I dirs, the source's folder first; the
+                                                 // toolkit's come after and are not scanned
+};
+
+/// Every user header reachable from `source`, transitively. Conservative: every #include line
+/// counts, whatever #if it sits in; a header that exists nowhere is left to NVRTC to report.
+/// Unchanged headers (same size, mtime and inode, not modified in the last second) are not
+/// read again in this process.
+std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSearch& search);
+
+/// The #include targets on each line of `text`: {name, quoted}.
+std::vector<std::pair<std::string, bool>> include_lines(std::string_view text);
+
+}  // namespace jitcu::detail

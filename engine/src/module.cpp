@@ -1,0 +1,148 @@
+#include "module_state.hpp"
+#include "names.hpp"
+
+#include <jitcu/cache/log.hpp>
+#include <jitcu/error.hpp>
+#include <jitcu/module.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace jitcu {
+namespace detail {
+
+ModuleState::~ModuleState() { unload_library(loaded); }
+
+std::string ModuleState::ptx() const {
+  std::lock_guard lock(mutex);
+  if (!ptx_text.empty() || !entry || !store) return ptx_text;
+  auto text = store->read_blob(*entry, "program.ptx");
+  if (!text) throw Error(fmt::format("the PTX of {} (key {}) is missing or damaged in the cache ({}); "
+                                     "compile again to replace the entry", source_name, key.short_hex(),
+                                     store->location()));
+  ptx_text = std::move(*text);
+  return ptx_text;
+}
+
+LibraryHandle ModuleState::library() const {
+  {
+    std::lock_guard lock(mutex);
+    if (loaded) return loaded;
+  }
+  const std::string what = fmt::format("'{}' (key {}) for {}", source_name, key.short_hex(), arch);
+  LibraryHandle library = nullptr;
+  if (image_is_ptx) {
+    library = load_library(image, what + " from PTX");
+  } else {
+    try {
+      library = load_library(image, what);
+    } catch (const CudaError& error) {
+      if (!is_wrong_binary_error(error.result())) throw;
+      jitcu::log().info("the {} cubin of '{}' does not run on this GPU ({}); loading its PTX instead (driver JIT)",
+                 arch, source_name, error.result_name());
+      std::string text = ptx();
+      text.push_back('\0');
+      library = load_library(text, what + " from PTX");
+    }
+  }
+  std::lock_guard lock(mutex);
+  if (loaded) {  // another thread won the race: keep theirs
+    unload_library(library);
+    return loaded;
+  }
+  loaded = library;
+  return loaded;
+}
+
+KernelHandle ModuleState::kernel_handle(std::size_t index) const {
+  if (KernelHandle known = handles[index].load(std::memory_order_acquire)) return known;
+  KernelHandle found = library_kernel(library(), kernels[index].symbol);
+  handles[index].store(found, std::memory_order_release);
+  return found;
+}
+
+namespace {
+
+std::vector<std::string> readable_names(const ModuleState& state) {
+  std::vector<std::string> names;
+  for (const auto& k : state.kernels) names.push_back(k.name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::optional<std::size_t> index_of_symbol(const ModuleState& state, std::string_view symbol) {
+  for (std::size_t i = 0; i < state.kernels.size(); ++i)
+    if (state.kernels[i].symbol == symbol) return i;
+  return std::nullopt;
+}
+
+// Resolves a name as Module::kernel documents; nullopt with `why` filled when it cannot.
+std::optional<std::size_t> resolve(const ModuleState& state, std::string_view name, std::string& why) {
+  if (auto it = state.name_expressions.find(std::string(name)); it != state.name_expressions.end())
+    return index_of_symbol(state, it->second);
+  const std::string squeezed = squeeze_spaces(name);
+  for (const auto& [expression, symbol] : state.name_expressions)
+    if (squeeze_spaces(expression) == squeezed) return index_of_symbol(state, symbol);
+  if (auto found = index_of_symbol(state, name)) return found;
+  for (std::size_t i = 0; i < state.kernels.size(); ++i)
+    if (squeeze_spaces(state.kernels[i].name) == squeezed) return i;
+  std::vector<std::size_t> same_base;
+  for (std::size_t i = 0; i < state.kernels.size(); ++i)
+    if (base_name(state.kernels[i].name) == squeezed) same_base.push_back(i);
+  if (same_base.size() == 1) return same_base.front();
+  if (same_base.size() > 1) {
+    std::vector<std::string> candidates;
+    for (auto i : same_base) candidates.push_back(state.kernels[i].name);
+    why = fmt::format("'{}' is ambiguous: it could be {}; ask for one by its full name", name,
+                      fmt::join(candidates, ", "));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+}  // namespace detail
+
+Module::Module(std::shared_ptr<const detail::ModuleState> state, Origin origin)
+    : state_(std::move(state)), origin_(origin) {}
+
+Kernel Module::kernel(std::string_view name) const {
+  std::string why;
+  if (auto index = detail::resolve(*state_, name, why)) {
+    auto kernel = std::make_shared<detail::KernelState>();
+    kernel->module = state_;
+    kernel->index = *index;
+    return Kernel(std::move(kernel));
+  }
+  auto available = detail::readable_names(*state_);
+  if (why.empty()) {
+    why = fmt::format("'{}' defines no kernel '{}'", state_->source_name, name);
+    why += available.empty() ? std::string("; it defines no kernels at all (is the kernel __global__?)")
+                             : fmt::format("; it defines: {}", fmt::join(available, ", "));
+    if (name.find('<') != std::string_view::npos)
+      why += fmt::format("; a template instantiation must be requested at compile time: "
+                         "CompileOptions::name_expressions = {{\"{}\"}}", name);
+    else
+      why += "; a C++ kernel without extern \"C\" is found by its readable name (e.g. \"ns::k\")";
+  } else {
+    why = fmt::format("in '{}': {}", state_->source_name, why);
+  }
+  throw KernelNotFound(std::move(why), std::string(name), std::move(available));
+}
+
+bool Module::has_kernel(std::string_view name) const {
+  std::string why;
+  return detail::resolve(*state_, name, why).has_value();
+}
+
+std::vector<std::string> Module::kernel_names() const { return detail::readable_names(*state_); }
+std::string Module::ptx() const { return state_->ptx(); }
+const std::string& Module::log() const { return state_->log; }
+const std::string& Module::arch() const { return state_->arch; }
+std::string Module::cache_key() const { return state_->key.hex(); }
+std::filesystem::path Module::cache_path() const { return state_->entry ? state_->entry->dir : std::filesystem::path(); }
+Origin Module::origin() const { return origin_; }
+double Module::compile_ms() const { return state_->compile_ms; }
+
+}  // namespace jitcu

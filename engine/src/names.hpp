@@ -1,0 +1,17 @@
+#pragma once
+// Kernel names: demangling and the readable forms Module::kernel accepts.
+#include <string>
+#include <string_view>
+
+namespace jitcu::detail {
+
+/// The demangled form of a symbol, or the symbol itself (extern "C" names).
+std::string demangle(const std::string& symbol);
+/// "void ns::k<int, 4>(int*, int)" -> "ns::k<int, 4>"; an extern "C" name stays as it is.
+std::string qualified_name(std::string_view demangled);
+/// "ns::k<int, 4>" -> "k".
+std::string base_name(std::string_view qualified);
+/// Removes spaces that do not separate two identifier characters: "k< int,4 >" -> "k<int,4>".
+std::string squeeze_spaces(std::string_view name);
+
+}  // namespace jitcu::detail

@@ -1,0 +1,144 @@
+// The only file that includes <nvrtc.h>: opens libnvrtc at run time and runs compiles.
+#include "nvrtc.hpp"
+
+#include "toolkit.hpp"
+
+#include <jitcu/cache/log.hpp>
+#include <jitcu/error.hpp>
+
+#include <dlfcn.h>
+#include <nvrtc.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace jitcu::detail {
+namespace {
+
+#define JITCU_NVRTC_FUNCTIONS(X)                                                               \
+  X(nvrtcGetErrorString) X(nvrtcVersion) X(nvrtcGetNumSupportedArchs) X(nvrtcGetSupportedArchs) \
+  X(nvrtcCreateProgram) X(nvrtcDestroyProgram) X(nvrtcCompileProgram) X(nvrtcGetPTXSize)       \
+  X(nvrtcGetPTX) X(nvrtcGetCUBINSize) X(nvrtcGetCUBIN) X(nvrtcGetProgramLogSize)               \
+  X(nvrtcGetProgramLog) X(nvrtcAddNameExpression) X(nvrtcGetLoweredName)
+
+struct NvrtcTable {
+#define JITCU_DECLARE(fn) decltype(&::fn) fn = nullptr;
+  JITCU_NVRTC_FUNCTIONS(JITCU_DECLARE)
+#undef JITCU_DECLARE
+};
+
+std::atomic<bool> g_loaded{false};
+
+const NvrtcTable& nvrtc() {
+  static const NvrtcTable table = [] {
+    const auto& library = toolkit().nvrtc_library;
+    void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      const char* reason = dlerror();
+      throw Error(fmt::format("cannot load NVRTC: dlopen(\"{}\") failed: {}; install the CUDA 13 "
+                              "toolkit's NVRTC or point CUDA_HOME at it",
+                              library.string(), reason ? reason : "unknown reason"));
+    }
+    NvrtcTable made;
+#define JITCU_RESOLVE(fn)                                                                       \
+  made.fn = reinterpret_cast<decltype(made.fn)>(dlsym(handle, #fn));                            \
+  if (!made.fn) throw Error(fmt::format("{} lacks {}: it is not the NVRTC jitcu needs (13.x)", library.string(), #fn));
+    JITCU_NVRTC_FUNCTIONS(JITCU_RESOLVE)
+#undef JITCU_RESOLVE
+    g_loaded = true;
+    log().debug("loaded NVRTC from {}", library.string());
+    return made;
+  }();
+  return table;
+}
+
+struct ProgramDeleter {
+  void operator()(_nvrtcProgram* program) const noexcept { nvrtc().nvrtcDestroyProgram(&program); }
+};
+using Program = std::unique_ptr<_nvrtcProgram, ProgramDeleter>;
+
+void check(nvrtcResult rc, const char* call) {
+  if (rc != NVRTC_SUCCESS)
+    throw Error(fmt::format("{} failed: {}", call, nvrtc().nvrtcGetErrorString(rc)));
+}
+
+std::string read_log(nvrtcProgram program) {
+  std::size_t size = 0;
+  check(nvrtc().nvrtcGetProgramLogSize(program, &size), "nvrtcGetProgramLogSize");
+  std::string text(size, '\0');
+  check(nvrtc().nvrtcGetProgramLog(program, text.data()), "nvrtcGetProgramLog");
+  while (!text.empty() && (text.back() == '\0' || text.back() == '\n')) text.pop_back();
+  return text;
+}
+
+std::string read_ptx(nvrtcProgram program) {
+  std::size_t size = 0;
+  check(nvrtc().nvrtcGetPTXSize(program, &size), "nvrtcGetPTXSize");
+  std::string text(size, '\0');
+  check(nvrtc().nvrtcGetPTX(program, text.data()), "nvrtcGetPTX");
+  if (!text.empty() && text.back() == '\0') text.pop_back();
+  return text;
+}
+
+std::string read_cubin(nvrtcProgram program) {
+  std::size_t size = 0;
+  // A compute_XY target has no cubin: NVRTC then reports size 0 (or an error).
+  if (nvrtc().nvrtcGetCUBINSize(program, &size) != NVRTC_SUCCESS || size == 0) return {};
+  std::string bytes(size, '\0');
+  check(nvrtc().nvrtcGetCUBIN(program, bytes.data()), "nvrtcGetCUBIN");
+  return bytes;
+}
+
+}  // namespace
+
+NvrtcOutput nvrtc_compile(const NvrtcInput& input) {
+  const auto& api = nvrtc();
+  const auto start = std::chrono::steady_clock::now();
+  nvrtcProgram raw = nullptr;
+  check(api.nvrtcCreateProgram(&raw, input.text->c_str(), input.name->c_str(), 0, nullptr, nullptr),
+        "nvrtcCreateProgram");
+  Program program(raw);
+  for (const auto& expression : input.name_expressions)
+    check(api.nvrtcAddNameExpression(raw, expression.c_str()), "nvrtcAddNameExpression");
+  std::vector<const char*> options;
+  for (const auto& option : input.options) options.push_back(option.c_str());
+  const nvrtcResult rc = api.nvrtcCompileProgram(raw, static_cast<int>(options.size()), options.data());
+
+  NvrtcOutput output;
+  output.log = read_log(raw);
+  output.result_name = api.nvrtcGetErrorString(rc);
+  output.invalid_option = rc == NVRTC_ERROR_INVALID_OPTION;
+  output.ok = rc == NVRTC_SUCCESS;
+  if (output.ok) {
+    output.ptx = read_ptx(raw);
+    output.cubin = read_cubin(raw);
+    for (const auto& expression : input.name_expressions) {
+      const char* lowered = nullptr;
+      check(api.nvrtcGetLoweredName(raw, expression.c_str(), &lowered), "nvrtcGetLoweredName");
+      output.lowered_names[expression] = lowered;
+    }
+  }
+  output.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return output;
+}
+
+std::pair<int, int> nvrtc_version() {
+  int major = 0, minor = 0;
+  check(nvrtc().nvrtcVersion(&major, &minor), "nvrtcVersion");
+  return {major, minor};
+}
+
+std::vector<int> nvrtc_supported_archs() {
+  int count = 0;
+  check(nvrtc().nvrtcGetNumSupportedArchs(&count), "nvrtcGetNumSupportedArchs");
+  std::vector<int> archs(static_cast<std::size_t>(count));
+  check(nvrtc().nvrtcGetSupportedArchs(archs.data()), "nvrtcGetSupportedArchs");
+  return archs;
+}
+
+bool nvrtc_loaded() { return g_loaded; }
+
+}  // namespace jitcu::detail

@@ -1,0 +1,115 @@
+#include "prepared_options.hpp"
+
+#include "toolkit.hpp"
+
+#include <jitcu/cache/log.hpp>
+#include <jitcu/error.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <regex>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace jitcu::detail {
+namespace {
+
+const std::vector<std::string> k_standards = {"c++03", "c++11", "c++14", "c++17", "c++20"};
+
+bool is_identifier(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+// "--ftz=true" and "-ftz=true" mean the same to NVRTC: the key sees one form.
+std::string canonical_option(const std::string& option) {
+  const auto start = option.find_first_not_of('-');
+  return start == std::string::npos ? option : "-" + option.substr(start);
+}
+
+// If `option` is "<flag>VALUE" or "<flag>=VALUE" for one of `flags`, its VALUE.
+std::optional<std::string> value_of(const std::string& option, std::initializer_list<const char*> flags) {
+  for (const char* flag : flags) {
+    const std::string f = flag;
+    if (!option.starts_with(f)) continue;
+    std::string rest = option.substr(f.size());
+    if (rest.starts_with("=")) rest.erase(0, 1);
+    if (!rest.empty()) return rest;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool is_valid_arch(const std::string& arch) {
+  static const std::regex pattern(R"((sm|compute)_[0-9]{2,3}[af]?)");
+  return std::regex_match(arch, pattern);
+}
+
+PreparedOptions prepare_options(const CompileOptions& options, const Source& source,
+                                const std::string& default_arch) {
+  PreparedOptions prepared;
+  auto defines = options.defines;
+  auto include_dirs = options.include_dirs;
+  std::string standard = options.std.empty() ? "c++17" : options.std;
+  std::string arch = options.arch;
+  std::vector<std::string> extra;
+  for (const auto& option : options.extra) {
+    if (auto dir = value_of(option, {"--include-path", "-I"})) include_dirs.push_back(*dir);
+    else if (auto define = value_of(option, {"--define-macro", "-D"})) {
+      const auto eq = define->find('=');
+      defines.emplace_back(define->substr(0, eq), eq == std::string::npos ? "" : define->substr(eq + 1));
+    } else if (auto s = value_of(option, {"--std", "-std"})) standard = *s;
+    else if (auto a = value_of(option, {"--gpu-architecture", "-arch"})) arch = *a;
+    else if (option.empty()) continue;
+    else extra.push_back(option);
+  }
+  if (arch.empty()) arch = default_arch;
+  if (!is_valid_arch(arch))
+    throw Error(fmt::format("compiling {}: arch '{}' is not a target NVRTC knows: use sm_XY (PTX and "
+                            "cubin, e.g. sm_90) or compute_XY (PTX only)", source.name(), arch));
+  if (std::find(k_standards.begin(), k_standards.end(), standard) == k_standards.end())
+    throw Error(fmt::format("compiling {}: language standard '{}' is not one of {}", source.name(), standard,
+                            fmt::join(k_standards, ", ")));
+  for (const auto& [name, value] : defines) {
+    if (!is_identifier(name))
+      throw Error(fmt::format("compiling {}: define '{}' is not a macro name (letters, digits, _; not "
+                              "starting with a digit)", source.name(), name));
+  }
+  prepared.arch = arch;
+
+  // NVRTC's options in order; the user's own go last so they can override.
+  prepared.nvrtc = k_fixed_nvrtc_options;
+  prepared.nvrtc.push_back("-arch=" + arch);
+  prepared.nvrtc.push_back("-std=" + standard);
+  if (!source.directory().empty()) prepared.search.user_dirs.push_back(source.directory());
+  for (const auto& dir : include_dirs) {
+    std::error_code ignored;
+    if (!std::filesystem::is_directory(dir, ignored))
+      log().warn("compiling {}: include folder '{}' does not exist", source.name(), dir);
+    prepared.search.user_dirs.push_back(dir);
+  }
+  for (const auto& dir : prepared.search.user_dirs) prepared.nvrtc.push_back("-I" + dir.string());
+  for (const auto& dir : toolkit().include_dirs) prepared.nvrtc.push_back("-I" + dir.string());
+  for (const auto& [name, value] : defines)
+    prepared.user_given.push_back(value.empty() ? "-D" + name : "-D" + name + "=" + value);
+  for (const auto& option : extra) prepared.user_given.push_back(option);
+  prepared.nvrtc.insert(prepared.nvrtc.end(), prepared.user_given.begin(), prepared.user_given.end());
+
+  // The key's view: defines sorted by name (stable: a redefinition keeps its order), extra
+  // options sorted and in one spelling; include order kept (it decides which file is found).
+  std::stable_sort(defines.begin(), defines.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  std::vector<std::string> canonical_extra;
+  for (const auto& option : extra) canonical_extra.push_back(canonical_option(option));
+  std::sort(canonical_extra.begin(), canonical_extra.end());
+  std::vector<std::string> define_texts;
+  for (const auto& [name, value] : defines) define_texts.push_back(name + "=" + value);
+  prepared.canonical = fmt::format("std={}\ndefines={}\ninclude={}\nextra={}", standard,
+                                   fmt::join(define_texts, " "), fmt::join(include_dirs, " "),
+                                   fmt::join(canonical_extra, " "));
+  return prepared;
+}
+
+}  // namespace jitcu::detail

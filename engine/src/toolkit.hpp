@@ -1,0 +1,20 @@
+#pragma once
+// Where the CUDA toolkit is: NVRTC's library and the headers NVRTC cannot find by itself.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace jitcu::detail {
+
+struct Toolkit {
+  std::filesystem::path root;                       // e.g. /usr/local/cuda; empty if not found
+  std::vector<std::filesystem::path> include_dirs;  // include/ and include/cccl/ where present
+  std::filesystem::path nvrtc_library;              // what dlopen gets; a bare soname if no root
+  /// Names NVRTC's build for the cache key without loading it: "libnvrtc.so.13, N bytes".
+  std::string nvrtc_identity;
+};
+
+/// Found once per process from $JITCU_CUDA_HOME, $CUDA_HOME, $CUDA_PATH, /usr/local/cuda.
+const Toolkit& toolkit();
+
+}  // namespace jitcu::detail
