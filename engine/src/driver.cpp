@@ -30,7 +30,12 @@ namespace {
   X(cuDevicePrimaryCtxRetain) X(cuCtxGetCurrent) X(cuCtxSetCurrent) X(cuCtxSynchronize)       \
   X(cuLibraryLoadData) X(cuLibraryUnload) X(cuLibraryGetKernel) X(cuLaunchKernel)             \
   X(cuMemAlloc) X(cuMemFree) X(cuMemcpyHtoD) X(cuMemcpyDtoH) X(cuMemcpyHtoDAsync)             \
-  X(cuMemcpyDtoHAsync) X(cuMemsetD8) X(cuStreamSynchronize)
+  X(cuMemcpyDtoHAsync) X(cuMemsetD8) X(cuStreamSynchronize) X(cuLaunchKernelEx)                \
+  X(cuKernelGetAttribute) X(cuKernelSetAttribute) X(cuKernelGetFunction) X(cuCtxGetDevice)     \
+  X(cuOccupancyMaxActiveBlocksPerMultiprocessor) X(cuOccupancyMaxPotentialBlockSize)          \
+  X(cuLibraryGetGlobal) X(cuStreamCreate) X(cuStreamDestroy) X(cuEventCreate)                 \
+  X(cuEventDestroy) X(cuEventRecord) X(cuEventSynchronize) X(cuEventElapsedTime)              \
+  X(cuMemHostAlloc) X(cuMemFreeHost)
 
 struct DriverTable {
 #define JITCU_DECLARE(fn) decltype(&::fn) fn = nullptr;
@@ -43,7 +48,7 @@ struct DriverState {
   std::string failure;  // why the driver is unusable; empty when it is fine
 };
 
-constexpr int k_driver_api_version = 12000;  // the entry points' semantics jitcu was written for
+constexpr int k_driver_api_version = CUDA_VERSION;  // entry points matching the types in our cuda.h
 
 std::string load_table(DriverTable& table) {
   void* handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -221,6 +226,36 @@ KernelHandle library_kernel(LibraryHandle library, const std::string& symbol) {
 
 void launch_kernel(KernelHandle kernel, const LaunchConfig& c, void** params, const std::string& what) {
   ensure_context();
+  if (c.kind == LaunchKind::cooperative || c.cluster.count() > 1) {
+    CUlaunchAttribute attributes[2] = {};
+    unsigned count = 0;
+    if (c.kind == LaunchKind::cooperative) {
+      attributes[count].id = CU_LAUNCH_ATTRIBUTE_COOPERATIVE;
+      attributes[count++].value.cooperative = 1;
+    }
+    if (c.cluster.count() > 1) {
+      attributes[count].id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+      attributes[count].value.clusterDim.x = static_cast<unsigned>(c.cluster.x);
+      attributes[count].value.clusterDim.y = static_cast<unsigned>(c.cluster.y);
+      attributes[count++].value.clusterDim.z = static_cast<unsigned>(c.cluster.z);
+    }
+    CUlaunchConfig config{};
+    config.gridDimX = static_cast<unsigned>(c.grid.x);
+    config.gridDimY = static_cast<unsigned>(c.grid.y);
+    config.gridDimZ = static_cast<unsigned>(c.grid.z);
+    config.blockDimX = static_cast<unsigned>(c.block.x);
+    config.blockDimY = static_cast<unsigned>(c.block.y);
+    config.blockDimZ = static_cast<unsigned>(c.block.z);
+    config.sharedMemBytes = c.shared_bytes;
+    config.hStream = c.stream;
+    config.attrs = attributes;
+    config.numAttrs = count;
+    JITCU_CU(cuLaunchKernelEx, (&config, reinterpret_cast<CUfunction>(kernel), params, nullptr),
+             "launching '{}' ({}cluster ({}, {}, {})) with grid ({}, {}, {}) and block ({}, {}, {})", what,
+             c.kind == LaunchKind::cooperative ? "cooperative, " : "", c.cluster.x, c.cluster.y, c.cluster.z,
+             c.grid.x, c.grid.y, c.grid.z, c.block.x, c.block.y, c.block.z);
+    return;
+  }
   // A CUkernel launches in the current context (CUDA 12+ accepts it where a CUfunction goes).
   JITCU_CU(cuLaunchKernel,
            (reinterpret_cast<CUfunction>(kernel), static_cast<unsigned>(c.grid.x), static_cast<unsigned>(c.grid.y),
@@ -243,16 +278,24 @@ void mem_free(unsigned long long ptr) noexcept {
     log().warn("cuMemFree failed: {}", result_name(rc));
 }
 
-void memcpy_htod(unsigned long long dst, const void* src, std::size_t bytes, StreamHandle stream) {
+void memcpy_htod(unsigned long long dst, const void* src, std::size_t bytes) {
   if (bytes == 0) return;
-  if (stream) JITCU_CU(cuMemcpyHtoDAsync, (dst, src, bytes, stream), "copying {} bytes to the device", bytes);
-  else JITCU_CU(cuMemcpyHtoD, (dst, src, bytes), "copying {} bytes to the device", bytes);
+  JITCU_CU(cuMemcpyHtoD, (dst, src, bytes), "copying {} bytes to the device", bytes);
 }
 
-void memcpy_dtoh(void* dst, unsigned long long src, std::size_t bytes, StreamHandle stream) {
+void memcpy_dtoh(void* dst, unsigned long long src, std::size_t bytes) {
   if (bytes == 0) return;
-  if (stream) JITCU_CU(cuMemcpyDtoHAsync, (dst, src, bytes, stream), "copying {} bytes to the host", bytes);
-  else JITCU_CU(cuMemcpyDtoH, (dst, src, bytes), "copying {} bytes to the host", bytes);
+  JITCU_CU(cuMemcpyDtoH, (dst, src, bytes), "copying {} bytes to the host", bytes);
+}
+
+void memcpy_htod_async(unsigned long long dst, const void* src, std::size_t bytes, StreamHandle stream) {
+  if (bytes == 0) return;
+  JITCU_CU(cuMemcpyHtoDAsync, (dst, src, bytes, stream), "queueing a copy of {} bytes to the device", bytes);
+}
+
+void memcpy_dtoh_async(void* dst, unsigned long long src, std::size_t bytes, StreamHandle stream) {
+  if (bytes == 0) return;
+  JITCU_CU(cuMemcpyDtoHAsync, (dst, src, bytes, stream), "queueing a copy of {} bytes to the host", bytes);
 }
 
 void memset_d8(unsigned long long dst, unsigned char value, std::size_t bytes) {
@@ -262,6 +305,136 @@ void memset_d8(unsigned long long dst, unsigned char value, std::size_t bytes) {
 
 void stream_synchronize(StreamHandle stream) {
   JITCU_CU(cuStreamSynchronize, (stream), "waiting for the stream (a kernel before it may have failed)");
+}
+
+KernelAttributeValues kernel_attributes(KernelHandle kernel, int device) {
+  KernelAttributeValues v;
+  const auto k = static_cast<CUkernel>(kernel);
+  auto get = [&](int& out, CUfunction_attribute attribute, const char* what) {
+    JITCU_CU(cuKernelGetAttribute, (&out, attribute, k, device), "reading the kernel's {} on device {}", what, device);
+  };
+  get(v.registers, CU_FUNC_ATTRIBUTE_NUM_REGS, "register count");
+  get(v.static_shared_bytes, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, "static shared memory");
+  get(v.local_bytes, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, "local memory");
+  get(v.const_bytes, CU_FUNC_ATTRIBUTE_CONST_SIZE_BYTES, "constant memory");
+  get(v.max_threads_per_block, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, "max threads per block");
+  get(v.ptx_version, CU_FUNC_ATTRIBUTE_PTX_VERSION, "PTX version");
+  get(v.binary_version, CU_FUNC_ATTRIBUTE_BINARY_VERSION, "binary version");
+  get(v.max_dynamic_shared_bytes, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, "max dynamic shared memory");
+  return v;
+}
+
+void set_max_dynamic_shared(KernelHandle kernel, int bytes, int device) {
+  JITCU_CU(cuKernelSetAttribute, (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes, static_cast<CUkernel>(kernel), device),
+           "allowing {} bytes of dynamic shared memory on device {}", bytes, device);
+}
+
+namespace {
+CUfunction function_in_current_context(KernelHandle kernel) {
+  ensure_context();
+  CUfunction function = nullptr;
+  JITCU_CU(cuKernelGetFunction, (&function, static_cast<CUkernel>(kernel)), "getting the kernel's function in this context");
+  return function;
+}
+}  // namespace
+
+int occupancy_blocks_per_sm(KernelHandle kernel, int block_size, std::size_t dynamic_shared_bytes) {
+  int blocks = 0;
+  JITCU_CU(cuOccupancyMaxActiveBlocksPerMultiprocessor,
+           (&blocks, function_in_current_context(kernel), block_size, dynamic_shared_bytes),
+           "computing occupancy for blocks of {} threads and {} bytes of dynamic shared memory", block_size,
+           dynamic_shared_bytes);
+  return blocks;
+}
+
+std::pair<int, int> occupancy_block_size(KernelHandle kernel, std::size_t dynamic_shared_bytes) {
+  int min_grid = 0, block = 0;
+  JITCU_CU(cuOccupancyMaxPotentialBlockSize,
+           (&min_grid, &block, function_in_current_context(kernel), nullptr, dynamic_shared_bytes, 0),
+           "suggesting a block size for {} bytes of dynamic shared memory", dynamic_shared_bytes);
+  return {min_grid, block};
+}
+
+int device_limit(int ordinal, DeviceLimit which) {
+  static const CUdevice_attribute attributes[] = {
+      CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,        CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+      CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z,             CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y,
+      CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z,              CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+      CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH,          CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH};
+  CUdevice device{};
+  JITCU_CU(cuDeviceGet, (&device, ordinal), "getting device {}", ordinal);
+  int value = 0;
+  JITCU_CU(cuDeviceGetAttribute, (&value, attributes[static_cast<int>(which)], device), "querying device {}", ordinal);
+  return value;
+}
+
+int current_device() {
+  ensure_context();
+  CUdevice device{};
+  JITCU_CU(cuCtxGetDevice, (&device), "asking for the current device");
+  return static_cast<int>(device);
+}
+
+std::pair<unsigned long long, std::size_t> library_global(LibraryHandle library, const std::string& name) {
+  ensure_context();
+  CUdeviceptr ptr = 0;
+  std::size_t bytes = 0;
+  JITCU_CU(cuLibraryGetGlobal, (&ptr, &bytes, static_cast<CUlibrary>(library), name.c_str()), "getting global '{}'", name);
+  return {ptr, bytes};
+}
+
+StreamHandle stream_create() {
+  ensure_context();
+  CUstream stream = nullptr;
+  JITCU_CU(cuStreamCreate, (&stream, CU_STREAM_NON_BLOCKING), "creating a stream");
+  return stream;
+}
+
+void stream_destroy(StreamHandle stream) noexcept {
+  if (!stream || !state().failure.empty()) return;
+  if (CUresult rc = state().table.cuStreamDestroy(stream); rc != CUDA_SUCCESS)
+    log().warn("cuStreamDestroy failed: {}", result_name(rc));
+}
+
+void* event_create() {
+  ensure_context();
+  CUevent event = nullptr;
+  JITCU_CU(cuEventCreate, (&event, CU_EVENT_DEFAULT), "creating an event");
+  return event;
+}
+
+void event_destroy(void* event) noexcept {
+  if (!event || !state().failure.empty()) return;
+  if (CUresult rc = state().table.cuEventDestroy(static_cast<CUevent>(event)); rc != CUDA_SUCCESS)
+    log().warn("cuEventDestroy failed: {}", result_name(rc));
+}
+
+void event_record(void* event, StreamHandle stream) {
+  JITCU_CU(cuEventRecord, (static_cast<CUevent>(event), stream), "recording an event");
+}
+
+void event_synchronize(void* event) {
+  JITCU_CU(cuEventSynchronize, (static_cast<CUevent>(event)), "waiting for an event (a kernel before it may have failed)");
+}
+
+float event_elapsed_ms(void* start, void* end) {
+  float ms = 0;
+  JITCU_CU(cuEventElapsedTime, (&ms, static_cast<CUevent>(start), static_cast<CUevent>(end)),
+           "reading the time between two events (both must be recorded and complete)");
+  return ms;
+}
+
+void* host_alloc_pinned(std::size_t bytes) {
+  ensure_context();
+  void* ptr = nullptr;
+  JITCU_CU(cuMemHostAlloc, (&ptr, bytes, CU_MEMHOSTALLOC_PORTABLE), "allocating {} bytes of pinned host memory", bytes);
+  return ptr;
+}
+
+void host_free_pinned(void* ptr) noexcept {
+  if (!ptr || !state().failure.empty()) return;
+  if (CUresult rc = state().table.cuMemFreeHost(ptr); rc != CUDA_SUCCESS)
+    log().warn("cuMemFreeHost failed: {}", result_name(rc));
 }
 
 bool is_wrong_binary_error(int cuda_result) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 
 namespace jitcu::detail {
 
@@ -31,10 +32,61 @@ void launch_kernel(KernelHandle kernel, const LaunchConfig& config, void** param
 
 unsigned long long mem_alloc(std::size_t bytes);
 void mem_free(unsigned long long ptr) noexcept;
-void memcpy_htod(unsigned long long dst, const void* src, std::size_t bytes, StreamHandle stream);
-void memcpy_dtoh(void* dst, unsigned long long src, std::size_t bytes, StreamHandle stream);
+/// Synchronous copies.
+void memcpy_htod(unsigned long long dst, const void* src, std::size_t bytes);
+void memcpy_dtoh(void* dst, unsigned long long src, std::size_t bytes);
+/// Copies queued on `stream` (nullptr: the legacy default stream).
+void memcpy_htod_async(unsigned long long dst, const void* src, std::size_t bytes, StreamHandle stream);
+void memcpy_dtoh_async(void* dst, unsigned long long src, std::size_t bytes, StreamHandle stream);
 void memset_d8(unsigned long long dst, unsigned char value, std::size_t bytes);
 void stream_synchronize(StreamHandle stream);
+
+/// A kernel's attributes on one device (cuKernelGetAttribute).
+struct KernelAttributeValues {
+  int registers = 0;
+  int static_shared_bytes = 0;
+  int local_bytes = 0;
+  int const_bytes = 0;
+  int max_threads_per_block = 0;
+  int ptx_version = 0;
+  int binary_version = 0;
+  int max_dynamic_shared_bytes = 0;
+};
+KernelAttributeValues kernel_attributes(KernelHandle kernel, int device);
+/// Lets the kernel use up to `bytes` of dynamic shared memory on `device` (the >48 KiB opt-in).
+void set_max_dynamic_shared(KernelHandle kernel, int bytes, int device);
+/// Blocks of `block_size` threads that fit on one SM at once.
+int occupancy_blocks_per_sm(KernelHandle kernel, int block_size, std::size_t dynamic_shared_bytes);
+/// {min grid size for full occupancy, block size} (cuOccupancyMaxPotentialBlockSize).
+std::pair<int, int> occupancy_block_size(KernelHandle kernel, std::size_t dynamic_shared_bytes);
+
+/// Device attributes jitcu checks launches against.
+enum class DeviceLimit {
+  multiprocessors,
+  max_threads_per_block,
+  max_block_dim_z,
+  max_grid_dim_y,
+  max_grid_dim_z,
+  max_shared_per_block_optin,
+  cooperative_launch,
+  cluster_launch,
+};
+int device_limit(int ordinal, DeviceLimit which);
+/// The device of the current context (ensure_context first).
+int current_device();
+
+/// {address, bytes} of a __device__/__constant__ variable in a loaded library.
+std::pair<unsigned long long, std::size_t> library_global(LibraryHandle library, const std::string& name);
+
+StreamHandle stream_create();
+void stream_destroy(StreamHandle stream) noexcept;
+void* event_create();
+void event_destroy(void* event) noexcept;
+void event_record(void* event, StreamHandle stream);
+void event_synchronize(void* event);
+float event_elapsed_ms(void* start, void* end);
+void* host_alloc_pinned(std::size_t bytes);
+void host_free_pinned(void* ptr) noexcept;
 
 /// True when `error` (a CudaError) says the image has no code for this GPU, so PTX may help.
 bool is_wrong_binary_error(int cuda_result);

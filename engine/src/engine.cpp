@@ -104,6 +104,41 @@ struct Engine::Impl {
     store = cache::open_store(config);
   }
 
+
+  std::pair<std::shared_ptr<const detail::ModuleState>, Origin> compile(const Source& source, const CompileOptions& wanted) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::size_t hash = hash_inputs(source, wanted);
+    if (auto module = find_remembered(source, wanted, hash)) return {std::move(module), Origin::process_cache};
+
+    const auto prepared = detail::prepare_options(wanted, source, wanted.arch.empty() ? default_arch() : wanted.arch);
+    const std::int64_t stamped_ns = now_ns();
+    const auto headers = detail::scan_headers(source, prepared.search);
+    const auto record = detail::make_key_record(source, prepared, wanted.name_expressions, headers);
+    const auto key = record.key();
+    auto [module, origin] = module_for_key(key, source, prepared, wanted, record, headers);
+    remember(source, wanted, hash, headers, stamped_ns, module);
+    log().debug("{} {} (key {}): {} in {:.3f} ms", origin == Origin::compiled ? "miss" : "hit", source.name(),
+                key.short_hex(),
+                origin == Origin::compiled ? "compiled" : origin == Origin::disk_cache ? "disk cache" : "this process",
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    return {std::move(module), origin};
+  }
+
+  // How a module asks for one more template instantiation of its own source.
+  void allow_instantiation(detail::ModuleState& module, const Source& source, const CompileOptions& compiled_with) {
+    module.instantiate = [weak = weak_self, source, compiled_with](const std::string& expression) {
+      auto self = weak.lock();
+      if (!self)
+        throw Error(fmt::format("cannot instantiate '{}' from {}: the Engine that compiled it is gone; keep the "
+                                "Engine alive or compile with CompileOptions::name_expressions", expression, source.name()));
+      auto with_expression = compiled_with;
+      with_expression.name_expressions.push_back(expression);
+      return self->compile(source, with_expression).first;
+    };
+  }
+
+  std::weak_ptr<Impl> weak_self;
+
   int device() const { return options.device >= 0 ? options.device : detail::default_device_ordinal(); }
 
   const std::string& default_arch() {
@@ -177,19 +212,28 @@ struct Engine::Impl {
       const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
       const CompileOptions& compile_options, const cache::KeyRecord& record,
       const std::vector<detail::HeaderDependency>& headers) {
+    auto [module, origin] = find_or_compile(key, source, prepared, compile_options, record, headers);
+    allow_instantiation(*module, source, compile_options);
+    return {std::move(module), origin};
+  }
+
+  std::pair<std::shared_ptr<detail::ModuleState>, Origin> find_or_compile(
+      const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
+      const CompileOptions& compile_options, const cache::KeyRecord& record,
+      const std::vector<detail::HeaderDependency>& headers) {
     if (auto hit = load_from_store(key)) return {hit, Origin::disk_cache};
     auto key_lock = store->lock(key);
     if (auto hit = load_from_store(key)) return {hit, Origin::disk_cache};  // another process made it
     return {compile_and_store(key, source, prepared, compile_options, record, headers), Origin::compiled};
   }
 
-  std::shared_ptr<const detail::ModuleState> load_from_store(const cache::Key& key) {
+  std::shared_ptr<detail::ModuleState> load_from_store(const cache::Key& key) {
     auto entry = store->find(key);
     if (!entry) return nullptr;
     return detail::module_from_entry(*entry, store);
   }
 
-  std::shared_ptr<const detail::ModuleState> compile_and_store(
+  std::shared_ptr<detail::ModuleState> compile_and_store(
       const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
       const CompileOptions& compile_options, const cache::KeyRecord& record,
       const std::vector<detail::HeaderDependency>& headers) {
@@ -231,27 +275,15 @@ struct Engine::Impl {
 };
 
 Engine::Engine() : Engine(EngineOptions{}) {}
-Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Engine::Engine(EngineOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {
+  impl_->weak_self = impl_;
+}
 Engine::~Engine() = default;
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 
 Module Engine::compile(const Source& source, const CompileOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
-  const std::size_t hash = hash_inputs(source, options);
-  if (auto module = impl_->find_remembered(source, options, hash)) return Module(std::move(module), Origin::process_cache);
-
-  const auto prepared = detail::prepare_options(options, source, options.arch.empty() ? impl_->default_arch() : options.arch);
-  const std::int64_t stamped_ns = now_ns();
-  const auto headers = detail::scan_headers(source, prepared.search);
-  const auto record = detail::make_key_record(source, prepared, options.name_expressions, headers);
-  const auto key = record.key();
-  auto [module, origin] = impl_->module_for_key(key, source, prepared, options, record, headers);
-  impl_->remember(source, options, hash, headers, stamped_ns, module);
-  log().debug("{} {} (key {}): {} in {:.3f} ms", origin == Origin::compiled ? "miss" : "hit", source.name(),
-              key.short_hex(),
-              origin == Origin::compiled ? "compiled" : origin == Origin::disk_cache ? "disk cache" : "this process",
-              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  auto [module, origin] = impl_->compile(source, options);
   return Module(std::move(module), origin);
 }
 

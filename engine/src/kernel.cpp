@@ -1,9 +1,11 @@
+#include "driver.hpp"
 #include "module_state.hpp"
 #include "ptx.hpp"
 
 #include <jitcu/error.hpp>
 #include <jitcu/kernel.hpp>
 
+#include <algorithm>
 #include <limits>
 
 #include <fmt/format.h>
@@ -32,24 +34,136 @@ void Kernel::check_arguments(std::span<const ArgInfo> args) const {
 
 namespace {
 
-void check_dims(const char* what, const Dim3& dims, const std::string& kernel) {
-  constexpr std::uint64_t k_max = std::numeric_limits<unsigned>::max();
-  const std::uint64_t extents[] = {dims.x, dims.y, dims.z};
-  const char axes[] = {'x', 'y', 'z'};
-  for (int i = 0; i < 3; ++i) {
-    if (extents[i] == 0 || extents[i] > k_max)
-      throw ArgumentError(fmt::format("kernel '{}': {} dimension {} is {}; it must be 1..{}; nothing was launched",
-                                      kernel, what, axes[i], extents[i], k_max));
+constexpr std::uint32_t k_default_shared_limit = 48 * 1024;  // without the opt-in attribute
+
+void check_extent(const std::string& kernel, const char* what, char axis, std::uint64_t extent, std::uint64_t limit) {
+  if (extent == 0 || extent > limit)
+    throw ArgumentError(fmt::format("kernel '{}': {} dimension {} is {}; it must be 1..{}; nothing was launched",
+                                    kernel, what, axis, extent, limit));
+}
+
+// The rare checks: only reached when a launch is not the plain, already-seen kind.
+void check_unusual(const detail::KernelState& state, const LaunchConfig& config, detail::KernelHandle handle,
+                   const std::string& kernel) {
+  const int device = detail::current_device();
+  check_extent(kernel, "block", 'z', config.block.z, static_cast<std::uint64_t>(detail::device_limit(device, detail::DeviceLimit::max_block_dim_z)));
+  check_extent(kernel, "grid", 'y', config.grid.y, static_cast<std::uint64_t>(detail::device_limit(device, detail::DeviceLimit::max_grid_dim_y)));
+  check_extent(kernel, "grid", 'z', config.grid.z, static_cast<std::uint64_t>(detail::device_limit(device, detail::DeviceLimit::max_grid_dim_z)));
+  const auto attributes = detail::kernel_attributes(handle, device);
+  const auto threads = config.block.count();
+  if (threads > static_cast<std::uint64_t>(attributes.max_threads_per_block))
+    throw ArgumentError(fmt::format("kernel '{}': a block of {} threads is more than the {} it can run with ({} "
+                                    "registers per thread and its launch bounds); use a smaller block; nothing "
+                                    "was launched",
+                                    kernel, threads, attributes.max_threads_per_block, attributes.registers));
+  state.max_threads.store(static_cast<std::uint32_t>(attributes.max_threads_per_block), std::memory_order_relaxed);
+  if (config.shared_bytes > state.shared_allowed.load(std::memory_order_relaxed)) {
+    const auto device_max = detail::device_limit(device, detail::DeviceLimit::max_shared_per_block_optin);
+    const auto available = static_cast<std::int64_t>(device_max) - attributes.static_shared_bytes;
+    if (static_cast<std::int64_t>(config.shared_bytes) > available)
+      throw ArgumentError(fmt::format("kernel '{}': {} bytes of dynamic shared memory asked for, but this device "
+                                      "allows {} per block and the kernel already uses {} statically; nothing "
+                                      "was launched",
+                                      kernel, config.shared_bytes, device_max, attributes.static_shared_bytes));
+    detail::set_max_dynamic_shared(handle, static_cast<int>(config.shared_bytes), device);
+    state.shared_allowed.store(config.shared_bytes, std::memory_order_relaxed);
+  }
+  if (config.cluster.count() > 1) {
+    if (!detail::device_limit(device, detail::DeviceLimit::cluster_launch))
+      throw ArgumentError(fmt::format("kernel '{}': thread-block clusters need compute capability 9.0 or newer; "
+                                      "this device cannot launch them", kernel));
+    if (config.grid.x % config.cluster.x || config.grid.y % config.cluster.y || config.grid.z % config.cluster.z)
+      throw ArgumentError(fmt::format("kernel '{}': grid ({}, {}, {}) is not a multiple of cluster ({}, {}, {}); "
+                                      "nothing was launched", kernel, config.grid.x, config.grid.y, config.grid.z,
+                                      config.cluster.x, config.cluster.y, config.cluster.z));
+  }
+  if (config.kind == LaunchKind::cooperative) {
+    if (!detail::device_limit(device, detail::DeviceLimit::cooperative_launch))
+      throw ArgumentError(fmt::format("kernel '{}': this device cannot do cooperative launches", kernel));
+    const auto per_sm = detail::occupancy_blocks_per_sm(handle, static_cast<int>(threads), config.shared_bytes);
+    const auto resident = static_cast<std::uint64_t>(per_sm) *
+                          static_cast<std::uint64_t>(detail::device_limit(device, detail::DeviceLimit::multiprocessors));
+    if (config.grid.count() > resident)
+      throw ArgumentError(fmt::format("kernel '{}': a cooperative launch of {} blocks cannot be resident at once; "
+                                      "this device holds at most {} blocks of {} threads ({} per multiprocessor); "
+                                      "nothing was launched", kernel, config.grid.count(), resident, threads, per_sm));
   }
 }
 
 }  // namespace
 
 void Kernel::launch_packed(const LaunchConfig& config, void** params) const {
-  check_dims("grid", config.grid, name());
-  check_dims("block", config.block, name());
+  constexpr std::uint64_t k_max = std::numeric_limits<unsigned>::max();
+  const auto& kernel = name();
+  check_extent(kernel, "grid", 'x', config.grid.x, k_max);
+  check_extent(kernel, "grid", 'y', config.grid.y, k_max);
+  check_extent(kernel, "grid", 'z', config.grid.z, k_max);
+  check_extent(kernel, "block", 'x', config.block.x, k_max);
+  check_extent(kernel, "block", 'y', config.block.y, k_max);
+  check_extent(kernel, "block", 'z', config.block.z, k_max);
   const auto& module = *state_->module;
-  detail::launch_kernel(module.kernel_handle(state_->index), config, params, name());
+  const auto handle = module.kernel_handle(state_->index);
+  const bool plain = config.block.count() <= state_->max_threads.load(std::memory_order_relaxed) &&
+                     config.shared_bytes <= std::max(k_default_shared_limit, state_->shared_allowed.load(std::memory_order_relaxed)) &&
+                     config.grid.y <= 65535 && config.grid.z <= 65535 && config.block.z <= 64 &&
+                     config.cluster.count() == 1 && config.kind == LaunchKind::normal;
+  if (!plain) check_unusual(*state_, config, handle, kernel);
+  detail::launch_kernel(handle, config, params, kernel);
 }
 
+KernelAttributes Kernel::attributes() const {
+  const auto handle = state_->module->kernel_handle(state_->index);
+  const auto v = detail::kernel_attributes(handle, detail::current_device());
+  return {v.registers, v.static_shared_bytes, v.local_bytes, v.const_bytes, v.max_threads_per_block,
+          v.ptx_version, v.binary_version, v.max_dynamic_shared_bytes};
+}
+
+int Kernel::max_active_blocks_per_sm(std::uint32_t block_threads, std::uint32_t shared_bytes) const {
+  return detail::occupancy_blocks_per_sm(state_->module->kernel_handle(state_->index), static_cast<int>(block_threads),
+                                         shared_bytes);
+}
+
+std::uint32_t Kernel::suggested_block_size(std::uint32_t shared_bytes) const {
+  return static_cast<std::uint32_t>(
+      detail::occupancy_block_size(state_->module->kernel_handle(state_->index), shared_bytes).second);
+}
+
+LaunchConfig Kernel::config_for(std::uint64_t n, std::uint32_t shared_bytes) const {
+  const std::uint32_t block = suggested_block_size(shared_bytes);
+  return LaunchConfig{grid_for(n, block), block, shared_bytes, nullptr};
+}
+
+LaunchConfig Kernel::config_for_grid_stride(std::uint64_t n, std::uint32_t shared_bytes) const {
+  const std::uint32_t block = suggested_block_size(shared_bytes);
+  const auto per_sm = static_cast<std::uint64_t>(max_active_blocks_per_sm(block, shared_bytes));
+  const auto sms = static_cast<std::uint64_t>(detail::device_limit(detail::current_device(), detail::DeviceLimit::multiprocessors));
+  const std::uint64_t resident = std::max<std::uint64_t>(1, per_sm * sms);
+  return LaunchConfig{Dim3(std::min(grid_for(n, block).x, resident)), block, shared_bytes, nullptr};
+}
+
+namespace detail {
+
+LaunchTimer::LaunchTimer(StreamHandle stream) : stream_(stream), start_(event_create()), end_(nullptr) {
+  try {
+    end_ = event_create();
+    event_record(start_, stream_);
+  } catch (...) {
+    event_destroy(start_);
+    event_destroy(end_);
+    throw;
+  }
+}
+
+LaunchTimer::~LaunchTimer() {
+  event_destroy(start_);
+  event_destroy(end_);
+}
+
+float LaunchTimer::stop() {
+  event_record(end_, stream_);
+  event_synchronize(end_);
+  return event_elapsed_ms(start_, end_);
+}
+
+}  // namespace detail
 }  // namespace jitcu

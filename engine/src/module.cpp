@@ -107,13 +107,34 @@ std::optional<std::size_t> resolve(const ModuleState& state, std::string_view na
 Module::Module(std::shared_ptr<const detail::ModuleState> state, Origin origin)
     : state_(std::move(state)), origin_(origin) {}
 
+namespace {
+
+Kernel make_kernel(std::shared_ptr<const detail::ModuleState> module, std::size_t index) {
+  auto kernel = std::make_shared<detail::KernelState>();
+  kernel->module = std::move(module);
+  kernel->index = index;
+  return Kernel(std::move(kernel));
+}
+
+// The module holding `expression` compiled as a name expression of this module's source.
+std::shared_ptr<const detail::ModuleState> instantiation(const detail::ModuleState& state, const std::string& expression) {
+  {
+    std::lock_guard lock(state.mutex);
+    if (auto it = state.instantiated.find(expression); it != state.instantiated.end()) return it->second;
+  }
+  auto made = state.instantiate(expression);
+  std::lock_guard lock(state.mutex);
+  return state.instantiated.emplace(expression, std::move(made)).first->second;
+}
+
+}  // namespace
+
 Kernel Module::kernel(std::string_view name) const {
   std::string why;
-  if (auto index = detail::resolve(*state_, name, why)) {
-    auto kernel = std::make_shared<detail::KernelState>();
-    kernel->module = state_;
-    kernel->index = *index;
-    return Kernel(std::move(kernel));
+  if (auto index = detail::resolve(*state_, name, why)) return make_kernel(state_, *index);
+  if (why.empty() && name.find('<') != std::string_view::npos && state_->instantiate) {
+    auto other = instantiation(*state_, std::string(name));
+    if (auto index = detail::resolve(*other, name, why)) return make_kernel(std::move(other), *index);
   }
   auto available = detail::readable_names(*state_);
   if (why.empty()) {
@@ -121,14 +142,41 @@ Kernel Module::kernel(std::string_view name) const {
     why += available.empty() ? std::string("; it defines no kernels at all (is the kernel __global__?)")
                              : fmt::format("; it defines: {}", fmt::join(available, ", "));
     if (name.find('<') != std::string_view::npos)
-      why += fmt::format("; a template instantiation must be requested at compile time: "
-                         "CompileOptions::name_expressions = {{\"{}\"}}", name);
+      why += fmt::format("; compiling it as the name expression \"{}\" gave no such kernel (is the template "
+                         "__global__?)", name);
     else
       why += "; a C++ kernel without extern \"C\" is found by its readable name (e.g. \"ns::k\")";
   } else {
     why = fmt::format("in '{}': {}", state_->source_name, why);
   }
   throw KernelNotFound(std::move(why), std::string(name), std::move(available));
+}
+
+std::pair<DevicePtr, std::size_t> Module::global_address(std::string_view name) const {
+  const std::string wanted(name);
+  std::vector<std::string> candidates;
+  for (const auto& expression : {wanted, "&" + wanted})
+    if (auto it = state_->name_expressions.find(expression); it != state_->name_expressions.end())
+      candidates.push_back(it->second);
+  candidates.push_back(wanted);
+  if (wanted.find("::") != std::string::npos) candidates.push_back(detail::mangle_qualified(wanted));
+  const auto library = state_->library();
+  for (const auto& symbol : candidates) {
+    try {
+      return detail::library_global(library, symbol);
+    } catch (const CudaError&) {
+      continue;  // not under this spelling: try the next
+    }
+  }
+  throw Error(fmt::format("'{}' has no __device__ or __constant__ variable '{}'; for a variable in a template or "
+                          "with an unusual name, add \"&{}\" to CompileOptions::name_expressions",
+                          state_->source_name, name, name));
+}
+
+void Module::check_global_size(std::string_view name, std::size_t actual, std::size_t wanted) const {
+  if (actual != wanted)
+    throw ArgumentError(fmt::format("global '{}' in '{}' is {} bytes but the type asked for is {} bytes", name,
+                                    state_->source_name, actual, wanted));
 }
 
 bool Module::has_kernel(std::string_view name) const {

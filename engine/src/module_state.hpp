@@ -8,6 +8,7 @@
 #include <jitcu/cache/store.hpp>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,11 @@ struct ModuleState {
   std::shared_ptr<cache::Store> store;   // for reading the PTX lazily after a disk hit
   std::optional<cache::FoundEntry> entry;
 
+  /// Compiles this module's source again with one more name expression (a template
+  /// instantiation asked for by name); empty when the engine is gone or for linked modules.
+  std::function<std::shared_ptr<const ModuleState>(const std::string& expression)> instantiate;
+  mutable std::map<std::string, std::shared_ptr<const ModuleState>> instantiated;
+
   ModuleState() = default;
   ModuleState(const ModuleState&) = delete;
   ModuleState& operator=(const ModuleState&) = delete;
@@ -61,6 +67,10 @@ struct KernelState {
   const KernelRecord& record() const { return module->kernels[index]; }
   /// The argument-type list last found to match: a repeat launch with the same types skips the check.
   mutable std::atomic<const ArgInfo*> last_matched{nullptr};
+  /// Launch limits, read from the driver on first launch; 0 until then.
+  mutable std::atomic<std::uint32_t> max_threads{0};
+  /// Dynamic shared memory the kernel is allowed so far (48 KiB without the opt-in).
+  mutable std::atomic<std::uint32_t> shared_allowed{48 * 1024};
 };
 
 }  // namespace jitcu::detail

@@ -61,4 +61,16 @@ std::string squeeze_spaces(std::string_view name) {
   return out;
 }
 
+std::string mangle_qualified(std::string_view qualified) {
+  std::string mangled = "_ZN";
+  while (true) {
+    const auto colons = qualified.find("::");
+    const auto part = qualified.substr(0, colons);
+    mangled += std::to_string(part.size()) + std::string(part);
+    if (colons == std::string_view::npos) break;
+    qualified.remove_prefix(colons + 2);
+  }
+  return mangled + "E";
+}
+
 }  // namespace jitcu::detail

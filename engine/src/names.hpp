@@ -14,4 +14,7 @@ std::string base_name(std::string_view qualified);
 /// Removes spaces that do not separate two identifier characters: "k< int,4 >" -> "k<int,4>".
 std::string squeeze_spaces(std::string_view name);
 
+/// Itanium mangling of a namespace-qualified variable name: "ns::x" -> "_ZN2ns1xE".
+std::string mangle_qualified(std::string_view qualified);
+
 }  // namespace jitcu::detail

@@ -55,7 +55,7 @@ class Engine {
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;  // shared: modules compile template instantiations through it
 };
 
 }  // namespace jitcu

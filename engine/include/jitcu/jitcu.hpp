@@ -11,3 +11,5 @@
 #include <jitcu/module.hpp>
 #include <jitcu/options.hpp>
 #include <jitcu/source.hpp>
+#include <jitcu/stream.hpp>
+#include <jitcu/template_name.hpp>

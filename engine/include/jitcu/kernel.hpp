@@ -19,9 +19,36 @@ struct ParamInfo {
   std::string ptx_type;  // ".u32", ".f32", ".u64", ".b8[12]", ...
 };
 
+/// What the driver says about a kernel on the current device.
+struct KernelAttributes {
+  int registers = 0;                 // per thread
+  int static_shared_bytes = 0;
+  int local_bytes = 0;               // per thread (spills, stack arrays)
+  int const_bytes = 0;
+  int max_threads_per_block = 0;     // after registers and __launch_bounds__
+  int ptx_version = 0;               // e.g. 90 for PTX ISA 9.0
+  int binary_version = 0;            // e.g. 90 for sm_90
+  int max_dynamic_shared_bytes = 0;  // currently allowed; launches raise it as needed
+};
+
 namespace detail {
 struct KernelState;
-}
+/// RAII pair of events around a launch, for Kernel::launch_timed.
+class LaunchTimer {
+ public:
+  explicit LaunchTimer(StreamHandle stream);
+  ~LaunchTimer();
+  LaunchTimer(const LaunchTimer&) = delete;
+  LaunchTimer& operator=(const LaunchTimer&) = delete;
+  /// Records the end, waits for it, and returns the milliseconds between.
+  float stop();
+
+ private:
+  StreamHandle stream_;
+  void* start_;
+  void* end_;
+};
+}  // namespace detail
 
 /// A kernel found in a Module; cheap to copy, keeps the Module's code loaded.
 class Kernel {
@@ -50,6 +77,16 @@ class Kernel {
     }
   }
 
+  /// Launches and waits; returns the kernel's time in milliseconds (CUDA events around it,
+  /// like PyCUDA's time_kernel=True).
+  template <class... Args>
+  float launch_timed(const LaunchConfig& config, Args&&... args) const {
+    check(args...);
+    detail::LaunchTimer timer(config.stream);
+    launch(config, std::forward<Args>(args)...);
+    return timer.stop();
+  }
+
   /// Throws ArgumentError if these argument types would not match the parameters.
   template <class... Args>
   void check(const Args&...) const {
@@ -62,6 +99,18 @@ class Kernel {
   const std::string& name() const;
   /// The parameters, from the compiled code.
   const std::vector<ParamInfo>& params() const;
+
+  /// Registers, memory, limits and versions on the current device (loads the code).
+  KernelAttributes attributes() const;
+  /// How many blocks of `block_threads` fit on one multiprocessor at once.
+  int max_active_blocks_per_sm(std::uint32_t block_threads, std::uint32_t shared_bytes = 0) const;
+  /// The block size that maximizes occupancy (cuOccupancyMaxPotentialBlockSize).
+  std::uint32_t suggested_block_size(std::uint32_t shared_bytes = 0) const;
+  /// A one-thread-per-element launch over `n` elements with the occupancy-suggested block.
+  LaunchConfig config_for(std::uint64_t n, std::uint32_t shared_bytes = 0) const;
+  /// For grid-stride kernels: as many blocks as can be resident at once, but no more than
+  /// `n` elements need.
+  LaunchConfig config_for_grid_stride(std::uint64_t n, std::uint32_t shared_bytes = 0) const;
 
   /// Launches with a ready parameter buffer (one pointer per parameter); no argument check.
   void launch_packed(const LaunchConfig& config, void** params) const;

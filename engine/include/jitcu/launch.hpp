@@ -21,14 +21,25 @@ constexpr Dim3 grid_for(std::uint64_t n, std::uint64_t block) {
   return Dim3(blocks == 0 ? 1 : blocks);
 }
 
+/// How the blocks of a launch may cooperate.
+enum class LaunchKind {
+  normal,
+  /// All blocks resident at once, so the kernel may sync the whole grid (cooperative_groups
+  /// grid.sync()); the grid is checked against what the device can hold.
+  cooperative,
+};
+
 /// Everything about a launch but its arguments.
 struct LaunchConfig {
   Dim3 grid;
   Dim3 block;
-  /// Dynamic shared memory per block, in bytes.
+  /// Dynamic shared memory per block, in bytes; over 48 KiB sets the kernel's opt-in attribute.
   std::uint32_t shared_bytes = 0;
   /// nullptr: the legacy default stream.
   StreamHandle stream = nullptr;
+  /// Thread-block cluster shape (sm_90+); (1, 1, 1): no clusters. The grid must divide by it.
+  Dim3 cluster = Dim3(1, 1, 1);
+  LaunchKind kind = LaunchKind::normal;
 };
 
 }  // namespace jitcu

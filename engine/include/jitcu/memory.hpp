@@ -13,6 +13,10 @@ namespace jitcu {
 
 namespace detail {
 
+/// Synchronous copies between any device address and host memory.
+void copy_host_to_device(DevicePtr device, const void* host, std::size_t bytes);
+void copy_device_to_host(void* host, DevicePtr device, std::size_t bytes);
+
 /// Owns one cuMemAlloc'd block; move-only, freed on destruction (errors logged, never thrown).
 class DeviceAllocation {
  public:
@@ -31,6 +35,10 @@ class DeviceAllocation {
   /// Synchronous copies (cuMemcpyHtoD/DtoH); `bytes` must fit.
   void copy_from_host(const void* host, std::size_t bytes, std::size_t offset_bytes = 0);
   void copy_to_host(void* host, std::size_t bytes, std::size_t offset_bytes = 0) const;
+  /// Asynchronous copies on `stream`; the host memory must stay valid until the stream has
+  /// run them (pinned memory overlaps with kernels, pageable memory may not).
+  void copy_from_host_async(const void* host, std::size_t bytes, StreamHandle stream);
+  void copy_to_host_async(void* host, std::size_t bytes, StreamHandle stream) const;
   /// Sets every byte to `value` (cuMemsetD8).
   void fill_bytes(unsigned char value);
 
@@ -62,6 +70,13 @@ class DeviceBuffer {
   void copy_from(std::span<const T> host) { alloc_.copy_from_host(host.data(), host.size_bytes()); }
   /// Copies the first host.size() elements back; throws ArgumentError if host is longer.
   void copy_to(std::span<T> host) const { alloc_.copy_to_host(host.data(), host.size_bytes()); }
+  /// Asynchronous copies on `stream` (use PinnedBuffer host memory for real overlap).
+  void copy_from_async(std::span<const T> host, StreamHandle stream) {
+    alloc_.copy_from_host_async(host.data(), host.size_bytes(), stream);
+  }
+  void copy_to_async(std::span<T> host, StreamHandle stream) const {
+    alloc_.copy_to_host_async(host.data(), host.size_bytes(), stream);
+  }
   /// The whole buffer as a new vector.
   std::vector<T> to_host() const {
     std::vector<T> host(count_);
@@ -73,6 +88,44 @@ class DeviceBuffer {
 
  private:
   detail::DeviceAllocation alloc_;
+  std::size_t count_ = 0;
+};
+
+namespace detail {
+/// Page-locked host memory (cuMemHostAlloc); move-only.
+class PinnedAllocation {
+ public:
+  PinnedAllocation() = default;
+  explicit PinnedAllocation(std::size_t bytes);
+  ~PinnedAllocation();
+  PinnedAllocation(PinnedAllocation&& other) noexcept;
+  PinnedAllocation& operator=(PinnedAllocation&& other) noexcept;
+  PinnedAllocation(const PinnedAllocation&) = delete;
+  PinnedAllocation& operator=(const PinnedAllocation&) = delete;
+  void* data() const { return ptr_; }
+
+ private:
+  void* ptr_ = nullptr;
+};
+}  // namespace detail
+
+/// `count` elements of T in pinned host memory, for copies that overlap with kernels.
+template <class T>
+class PinnedBuffer {
+  static_assert(std::is_trivially_copyable_v<T>, "PinnedBuffer<T> needs a trivially copyable T");
+
+ public:
+  PinnedBuffer() = default;
+  explicit PinnedBuffer(std::size_t count) : alloc_(count * sizeof(T)), count_(count) {}
+  T* data() const { return static_cast<T*>(alloc_.data()); }
+  std::size_t size() const { return count_; }
+  T& operator[](std::size_t i) const { return data()[i]; }
+  T* begin() const { return data(); }
+  T* end() const { return data() + count_; }
+  std::span<T> span() const { return {data(), count_}; }
+
+ private:
+  detail::PinnedAllocation alloc_;
   std::size_t count_ = 0;
 };
 

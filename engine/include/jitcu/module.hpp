@@ -1,11 +1,14 @@
 #pragma once
 // The result of one compile: its kernels, its PTX, and where the cache keeps it.
 #include <jitcu/kernel.hpp>
+#include <jitcu/memory.hpp>
 
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace jitcu {
@@ -13,6 +16,29 @@ namespace jitcu {
 namespace detail {
 struct ModuleState;
 }
+
+/// A __device__ or __constant__ variable of a loaded module, typed as T.
+template <class T>
+class Global {
+  static_assert(std::is_trivially_copyable_v<T>, "Global<T> needs a trivially copyable T");
+
+ public:
+  explicit Global(DevicePtr address) : address_(address) {}
+  /// Copies the variable to the host (synchronous).
+  T read() const {
+    T value;
+    detail::copy_device_to_host(&value, address_, sizeof(T));
+    return value;
+  }
+  /// Copies `value` into the variable (synchronous).
+  void write(const T& value) const { detail::copy_host_to_device(address_, &value, sizeof(T)); }
+  /// The variable's device address, e.g. to pass to a kernel as T*.
+  DevicePtr ptr() const { return address_; }
+  static constexpr std::size_t size_bytes() { return sizeof(T); }
+
+ private:
+  DevicePtr address_;
+};
 
 /// Where a compile's result came from.
 enum class Origin {
@@ -26,8 +52,22 @@ class Module {
  public:
   /// The kernel named `name`: a name expression given at compile time ("scale<float>"), an
   /// extern "C" name, a mangled name, a demangled name ("ns::k<int, 4>") or an unambiguous
-  /// base name ("k"). Throws KernelNotFound listing the kernels the module defines.
+  /// base name ("k"). A template instantiation the module does not hold yet ("scale<double>")
+  /// is compiled on demand from the same source and options (and cached). Throws
+  /// KernelNotFound listing the kernels the module defines, or CompileError.
   Kernel kernel(std::string_view name) const;
+  /// The __device__ or __constant__ variable `name` ("counter", "ns::table", or a name
+  /// expression given at compile time such as "&ns::table<4>"). Throws Error if there is none,
+  /// ArgumentError if its size is not sizeof(T). Loads the module's code.
+  template <class T>
+  Global<T> global(std::string_view name) const {
+    const auto [address, bytes] = global_address(name);
+    check_global_size(name, bytes, sizeof(T));
+    return Global<T>(address);
+  }
+  /// {device address, size in bytes} of a __device__ or __constant__ variable.
+  std::pair<DevicePtr, std::size_t> global_address(std::string_view name) const;
+
   /// True when kernel(name) would find one.
   bool has_kernel(std::string_view name) const;
   /// The readable names of every kernel, sorted.
@@ -51,6 +91,7 @@ class Module {
   explicit Module(std::shared_ptr<const detail::ModuleState> state, Origin origin);
 
  private:
+  void check_global_size(std::string_view name, std::size_t actual, std::size_t wanted) const;
   std::shared_ptr<const detail::ModuleState> state_;
   Origin origin_;
 };

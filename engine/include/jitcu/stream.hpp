@@ -1,0 +1,49 @@
+#pragma once
+// RAII CUDA streams and events, and a timed region.
+#include <jitcu/interop.hpp>
+
+namespace jitcu {
+
+/// A non-blocking CUDA stream; move-only, destroyed with the object.
+class Stream {
+ public:
+  /// Creates a stream in the current context (or the default device's).
+  Stream();
+  ~Stream();
+  Stream(Stream&& other) noexcept;
+  Stream& operator=(Stream&& other) noexcept;
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  /// The CUstream, for LaunchConfig::stream and interop.
+  StreamHandle handle() const { return handle_; }
+  operator StreamHandle() const { return handle_; }  // NOLINT: a Stream is usable where a CUstream is
+  /// Waits for everything queued on it; throws CudaError if a kernel on it failed.
+  void synchronize() const;
+
+ private:
+  StreamHandle handle_ = nullptr;
+};
+
+/// A CUDA event for ordering and timing; move-only.
+class Event {
+ public:
+  Event();
+  ~Event();
+  Event(Event&& other) noexcept;
+  Event& operator=(Event&& other) noexcept;
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+
+  /// Records the event on `stream` (nullptr: the default stream).
+  void record(StreamHandle stream = nullptr);
+  /// Waits until the event has happened.
+  void synchronize() const;
+  /// Milliseconds from `start` to this event; both recorded, this one complete.
+  float elapsed_ms_since(const Event& start) const;
+
+ private:
+  void* handle_ = nullptr;  // CUevent
+};
+
+}  // namespace jitcu
