@@ -31,8 +31,8 @@ enum class LaunchKind {
 
 /// Everything about a launch but its arguments.
 struct LaunchConfig {
-  Dim3 grid;
-  Dim3 block;
+  Dim3 grid{};
+  Dim3 block{};
   /// Dynamic shared memory per block, in bytes; over 48 KiB sets the kernel's opt-in attribute.
   std::uint32_t shared_bytes = 0;
   /// nullptr: the legacy default stream.

@@ -8,21 +8,22 @@ namespace jitcu {
 
 /// Options for one compile; designated initializers read well:
 /// `engine.compile(src, {.defines = {{"BLOCK", "256"}}, .arch = "sm_90"})`.
+// Every field has a default initializer so designated initializers stay warning-free (-Wextra).
 struct CompileOptions {
   /// -D NAME=VALUE (an empty value gives -D NAME). Order between names does not matter.
-  std::vector<std::pair<std::string, std::string>> defines;
+  std::vector<std::pair<std::string, std::string>> defines{};
   /// -I folders, searched in order after the including file's folder.
-  std::vector<std::string> include_dirs;
+  std::vector<std::string> include_dirs{};
   /// Language standard: "c++17" (default), "c++20", "c++14", "c++11", "c++03".
   std::string std = "c++17";
   /// "sm_90" (PTX and cubin), "compute_90" (PTX only, the driver JIT-compiles it), or empty:
   /// the engine's device, else $JITCU_ARCH, else sm_90 when there is no GPU.
-  std::string arch;
+  std::string arch{};
   /// C++ names to instantiate and keep, e.g. "scale<float>", "ns::k<int, 4>"; look them up
   /// with Module::kernel by the same text.
-  std::vector<std::string> name_expressions;
+  std::vector<std::string> name_expressions{};
   /// Raw NVRTC options passed through, e.g. "-ftz=true", "--use_fast_math", "-lineinfo".
-  std::vector<std::string> extra;
+  std::vector<std::string> extra{};
 };
 
 }  // namespace jitcu
