@@ -2,6 +2,7 @@
 #include "driver.hpp"
 #include "entry_codec.hpp"
 #include "headers.hpp"
+#include "linker.hpp"
 #include "nvrtc.hpp"
 #include "prepared_options.hpp"
 #include "ptxas_info.hpp"
@@ -16,6 +17,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <unordered_map>
@@ -115,13 +117,50 @@ struct Engine::Impl {
     const auto headers = detail::scan_headers(source, prepared.search);
     const auto record = detail::make_key_record(source, prepared, wanted.name_expressions, headers);
     const auto key = record.key();
-    auto [module, origin] = module_for_key(key, source, prepared, wanted, record, headers);
+    auto [module, origin] = module_for_key(
+        key, [&] { return compile_and_store(key, source, prepared, wanted, record, headers); },
+        [&](detail::ModuleState& made) { allow_instantiation(made, source, wanted); });
     remember(source, wanted, hash, headers, stamped_ns, module);
     log().debug("{} {} (key {}): {} in {:.3f} ms", origin == Origin::compiled ? "miss" : "hit", source.name(),
                 key.short_hex(),
                 origin == Origin::compiled ? "compiled" : origin == Origin::disk_cache ? "disk cache" : "this process",
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     return {std::move(module), origin};
+  }
+
+  std::pair<std::shared_ptr<const detail::ModuleState>, Origin> link(const std::vector<Source>& sources,
+                                                                     const CompileOptions& wanted,
+                                                                     const LinkOptions& how) {
+    if (sources.empty()) throw Error("Engine::link needs at least one source");
+    if (!wanted.name_expressions.empty())
+      throw Error("Engine::link does not take name expressions: instantiate templates explicitly in the source "
+                  "(template __global__ void k<float>(float*);) and find them by name (\"k<float>\")");
+    auto rdc_options = wanted;
+    rdc_options.extra.push_back("-rdc=true");
+    if (how.lto) rdc_options.extra.push_back("-dlto");
+    const std::string target = rdc_options.arch.empty() ? default_arch() : rdc_options.arch;
+    detail::LinkPlan plan{how, {}, {}, {}, cache::KeyRecord()};
+    plan.record.add("link", fmt::format("lto={} device_runtime={}", how.lto, how.device_runtime));
+    for (const auto& source : sources) {
+      plan.prepared.push_back(detail::prepare_options(rdc_options, source, target));
+      plan.headers.push_back(detail::scan_headers(source, plan.prepared.back().search));
+      const auto source_record = detail::make_key_record(source, plan.prepared.back(), {}, plan.headers.back());
+      plan.record.add("source " + source.name(), source_record.key().hex());
+    }
+    if (plan.prepared.front().arch.rfind("sm_", 0) != 0)
+      throw Error(fmt::format("Engine::link needs a real architecture (sm_XY), not {}", plan.prepared.front().arch));
+    plan.sources = sources;
+    const auto key = plan.record.key();
+    return module_for_key(
+        key,
+        [&] {
+          auto [module, entry] = detail::link_sources(key, plan);
+          store->put(key, entry);
+          module->store = store;
+          module->entry = store->find(key);
+          return module;
+        },
+        [](detail::ModuleState&) {});
   }
 
   // How a module asks for one more template instantiation of its own source.
@@ -180,12 +219,14 @@ struct Engine::Impl {
     remembered.emplace(hash, std::move(entry));
   }
 
-  // The module for `key`: from the store, else NVRTC. One compile per key at a time, in this
-  // process (a shared future) and across processes (the store's key lock).
-  std::pair<std::shared_ptr<const detail::ModuleState>, Origin> module_for_key(
-      const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
-      const CompileOptions& compile_options, const cache::KeyRecord& record,
-      const std::vector<detail::HeaderDependency>& headers) {
+  using Build = std::function<std::shared_ptr<detail::ModuleState>()>;
+  using Finish = std::function<void(detail::ModuleState&)>;
+
+  // The module for `key`: from the store, else built (NVRTC, nvJitLink). One build per key at a
+  // time, in this process (a shared future) and across processes (the store's key lock).
+  // `finish` runs on the module before anyone else can see it.
+  std::pair<std::shared_ptr<const detail::ModuleState>, Origin> module_for_key(const cache::Key& key, const Build& build,
+                                                                              const Finish& finish) {
     std::promise<std::shared_ptr<const detail::ModuleState>> promise;
     {
       std::unique_lock lock(mutex);
@@ -197,34 +238,23 @@ struct Engine::Impl {
       by_key.emplace(key, promise.get_future().share());
     }
     try {
-      auto [module, origin] = load_or_compile(key, source, prepared, compile_options, record, headers);
+      auto [module, origin] = find_or_build(key, build);
+      finish(*module);
       promise.set_value(module);
-      return {module, origin};
+      return {std::move(module), origin};
     } catch (...) {
       promise.set_exception(std::current_exception());
       std::lock_guard lock(mutex);
-      by_key.erase(key);  // a failed compile is not remembered: the next call tries again
+      by_key.erase(key);  // a failed build is not remembered: the next call tries again
       throw;
     }
   }
 
-  std::pair<std::shared_ptr<const detail::ModuleState>, Origin> load_or_compile(
-      const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
-      const CompileOptions& compile_options, const cache::KeyRecord& record,
-      const std::vector<detail::HeaderDependency>& headers) {
-    auto [module, origin] = find_or_compile(key, source, prepared, compile_options, record, headers);
-    allow_instantiation(*module, source, compile_options);
-    return {std::move(module), origin};
-  }
-
-  std::pair<std::shared_ptr<detail::ModuleState>, Origin> find_or_compile(
-      const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
-      const CompileOptions& compile_options, const cache::KeyRecord& record,
-      const std::vector<detail::HeaderDependency>& headers) {
+  std::pair<std::shared_ptr<detail::ModuleState>, Origin> find_or_build(const cache::Key& key, const Build& build) {
     if (auto hit = load_from_store(key)) return {hit, Origin::disk_cache};
     auto key_lock = store->lock(key);
     if (auto hit = load_from_store(key)) return {hit, Origin::disk_cache};  // another process made it
-    return {compile_and_store(key, source, prepared, compile_options, record, headers), Origin::compiled};
+    return {build(), Origin::compiled};
   }
 
   std::shared_ptr<detail::ModuleState> load_from_store(const cache::Key& key) {
@@ -238,7 +268,7 @@ struct Engine::Impl {
       const CompileOptions& compile_options, const cache::KeyRecord& record,
       const std::vector<detail::HeaderDependency>& headers) {
     auto output = detail::nvrtc_compile({&source.text(), &source.name(), prepared.nvrtc, compile_options.name_expressions});
-    if (!output.ok) throw compile_failure(source, prepared, output);
+    if (!output.ok) throw_compile_failure(source, prepared, output);
     if (auto warnings = log_warnings(output.log); !warnings.empty())
       log().warn("NVRTC warnings compiling {}:\n{}", source.name(), warnings);
     auto module = detail::module_from_output(key, source, prepared, std::move(output));
@@ -252,9 +282,9 @@ struct Engine::Impl {
   }
 
   // NVRTC only says NVRTC_ERROR_INVALID_OPTION: find which of the user's options it refused.
-  Error compile_failure(const Source& source, const detail::PreparedOptions& prepared,
-                        const detail::NvrtcOutput& output) {
-    if (!output.invalid_option) return detail::make_compile_error(source, output.log, output.result_name);
+  [[noreturn]] static void throw_compile_failure(const Source& source, const detail::PreparedOptions& prepared,
+                                                const detail::NvrtcOutput& output) {
+    if (!output.invalid_option) throw detail::make_compile_error(source, output.log, output.result_name);
     static const std::string empty_text = "", empty_name = "jitcu_option_probe.cu";
     std::vector<std::string> base(prepared.nvrtc.begin(), prepared.nvrtc.end() - static_cast<std::ptrdiff_t>(prepared.user_given.size()));
     std::string refused;
@@ -267,7 +297,7 @@ struct Engine::Impl {
       }
     }
     if (refused.empty()) refused = fmt::format("{}", fmt::join(prepared.nvrtc, " "));
-    return Error(fmt::format("compiling {}: NVRTC refused the option '{}' (NVRTC_ERROR_INVALID_OPTION){}; check "
+    throw Error(fmt::format("compiling {}: NVRTC refused the option '{}' (NVRTC_ERROR_INVALID_OPTION){}; check "
                              "its spelling and value against NVRTC's supported options",
                              source.name(), refused,
                              output.log.empty() ? "" : fmt::format(": {}", output.log)));
@@ -284,6 +314,11 @@ Engine& Engine::operator=(Engine&&) noexcept = default;
 
 Module Engine::compile(const Source& source, const CompileOptions& options) {
   auto [module, origin] = impl_->compile(source, options);
+  return Module(std::move(module), origin);
+}
+
+Module Engine::link(const std::vector<Source>& sources, const CompileOptions& options, const LinkOptions& link_options) {
+  auto [module, origin] = impl_->link(sources, options, link_options);
   return Module(std::move(module), origin);
 }
 

@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <nvrtc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -22,7 +23,8 @@ namespace {
   X(nvrtcGetErrorString) X(nvrtcVersion) X(nvrtcGetNumSupportedArchs) X(nvrtcGetSupportedArchs) \
   X(nvrtcCreateProgram) X(nvrtcDestroyProgram) X(nvrtcCompileProgram) X(nvrtcGetPTXSize)       \
   X(nvrtcGetPTX) X(nvrtcGetCUBINSize) X(nvrtcGetCUBIN) X(nvrtcGetProgramLogSize)               \
-  X(nvrtcGetProgramLog) X(nvrtcAddNameExpression) X(nvrtcGetLoweredName)
+  X(nvrtcGetProgramLog) X(nvrtcAddNameExpression) X(nvrtcGetLoweredName) X(nvrtcGetLTOIRSize)     \
+  X(nvrtcGetLTOIR)
 
 struct NvrtcTable {
 #define JITCU_DECLARE(fn) decltype(&::fn) fn = nullptr;
@@ -112,9 +114,17 @@ NvrtcOutput nvrtc_compile(const NvrtcInput& input) {
   output.result_name = api.nvrtcGetErrorString(rc);
   output.invalid_option = rc == NVRTC_ERROR_INVALID_OPTION;
   output.ok = rc == NVRTC_SUCCESS;
-  if (output.ok) {
+  const bool lto = std::find(input.options.begin(), input.options.end(), "-dlto") != input.options.end();
+  if (output.ok && lto) {
+    std::size_t size = 0;
+    check(api.nvrtcGetLTOIRSize(raw, &size), "nvrtcGetLTOIRSize");
+    output.lto_ir.resize(size);
+    check(api.nvrtcGetLTOIR(raw, output.lto_ir.data()), "nvrtcGetLTOIR");
+  } else if (output.ok) {
     output.ptx = read_ptx(raw);
     output.cubin = read_cubin(raw);
+  }
+  if (output.ok) {
     for (const auto& expression : input.name_expressions) {
       const char* lowered = nullptr;
       check(api.nvrtcGetLoweredName(raw, expression.c_str(), &lowered), "nvrtcGetLoweredName");

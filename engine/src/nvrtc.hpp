@@ -22,6 +22,7 @@ struct NvrtcOutput {
   std::string result_name;      // e.g. "NVRTC_ERROR_COMPILATION"
   std::string ptx;
   std::string cubin;            // empty for compute_XY targets
+  std::string lto_ir;           // with -dlto: LTO IR instead of PTX and cubin
   std::string log;
   std::map<std::string, std::string> lowered_names;  // name expression -> mangled symbol
   double milliseconds = 0;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace jitcu {
 
@@ -42,6 +43,14 @@ class Engine {
   /// Compiles `source` (or finds it in the cache). Throws CompileError with NVRTC's log, the
   /// source name and the first error's line and excerpt; Error for a bad option or header.
   Module compile(const Source& source, const CompileOptions& options = {});
+
+  /// Compiles each source as relocatable device code (-rdc=true) and links them with
+  /// nvJitLink into one module, so a __device__ function defined in one file can be called
+  /// from another; cached like a compile. CompileOptions apply to every source (name
+  /// expressions are not supported here: instantiate templates explicitly). Throws
+  /// CompileError for a source that does not compile or a link that fails.
+  Module link(const std::vector<Source>& sources, const CompileOptions& options = {},
+              const LinkOptions& link_options = {});
 
   /// The cache key record `compile(source, options)` would use, without compiling: every
   /// input (NVRTC build, arch, source hash, options, each user header's hash). For `cache explain`.

@@ -26,4 +26,12 @@ struct CompileOptions {
   std::vector<std::string> extra{};
 };
 
+/// How Engine::link joins separately compiled sources (with nvJitLink).
+struct LinkOptions {
+  /// Link-time optimization: sources compile to LTO IR (-dlto) and are optimized together.
+  bool lto = false;
+  /// Links libcudadevrt.a, for kernels that launch kernels (dynamic parallelism).
+  bool device_runtime = false;
+};
+
 }  // namespace jitcu

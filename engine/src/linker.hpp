@@ -1,0 +1,31 @@
+#pragma once
+// Several sources compiled as relocatable code and linked into one module with nvJitLink.
+#include "headers.hpp"
+#include "module_state.hpp"
+#include "prepared_options.hpp"
+
+#include <jitcu/cache/entry.hpp>
+#include <jitcu/cache/key.hpp>
+#include <jitcu/options.hpp>
+#include <jitcu/source.hpp>
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace jitcu::detail {
+
+/// Everything a link needs, prepared per source.
+struct LinkPlan {
+  LinkOptions how;
+  std::vector<Source> sources;
+  std::vector<PreparedOptions> prepared;
+  std::vector<std::vector<HeaderDependency>> headers;
+  cache::KeyRecord record;
+};
+
+/// Compiles every source with NVRTC, links with nvJitLink; the module and its cache entry.
+/// Throws CompileError for a source or the link.
+std::pair<std::shared_ptr<ModuleState>, cache::NewEntry> link_sources(const cache::Key& key, const LinkPlan& plan);
+
+}  // namespace jitcu::detail
