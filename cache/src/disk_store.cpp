@@ -157,10 +157,21 @@ MetaCheck read_meta_at(int dir_fd, const Key& key) {
   return check_meta(text, key);
 }
 
+/// True when the folder open as `dir_fd` is no longer the one at `dir`: a removal moved it
+/// into tmp/ (and is deleting its files) while we read. What we saw then is a race, not damage.
+bool moved_away(int dir_fd, const fs::path& dir) {
+  struct stat opened {};
+  struct stat now {};
+  if (::fstat(dir_fd, &opened) != 0 || ::stat(dir.c_str(), &now) != 0) return true;
+  return opened.st_dev != now.st_dev || opened.st_ino != now.st_ino;
+}
+
 MetaRead read_meta(const fs::path& dir, const Key& key) {
   UniqueFd dir_fd = open_path(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   if (!dir_fd) return MetaRead{true, {}};
-  return MetaRead{false, read_meta_at(dir_fd.get(), key)};
+  MetaCheck check = read_meta_at(dir_fd.get(), key);
+  if (!check.entry && moved_away(dir_fd.get(), dir)) return MetaRead{true, {}};
+  return MetaRead{false, std::move(check)};
 }
 
 /// Reads one blob and checks it against its record; returns what is wrong, empty when fine.
@@ -436,6 +447,7 @@ struct DiskStore::State {
     }
     MetaCheck check = read_meta_at(dir_fd.get(), key);
     if (!check.entry) {
+      if (moved_away(dir_fd.get(), dir)) return std::nullopt;  // removed while we read: a miss
       warn_damaged(dir, check.problem);
       discard_quietly(dir, [&] { return !intact_entry_exists(dir, key); });
       return std::nullopt;
@@ -463,7 +475,11 @@ struct DiskStore::State {
     }
     const fs::path dir = entry_dir(entry.key);
     std::string bytes;
-    const std::string problem = read_checked_blob(dir, name, record->second, bytes);
+    std::string problem = read_checked_blob(dir, name, record->second, bytes);
+    if (problem.empty()) return bytes;
+    // A removal and republish of the key between find() and here looks like damage for a
+    // moment; a second look tells a race from real damage.
+    problem = read_checked_blob(dir, name, record->second, bytes);
     if (problem.empty()) return bytes;
     if (replaced_since_found(dir, entry)) {
       jitcu::log().debug("cache entry '{}' was removed or replaced since it was found ({}); a miss",
@@ -622,29 +638,32 @@ struct DiskStore::State {
   std::vector<VerifyResult> verify() const {
     std::vector<VerifyResult> results;
     for (const StoredEntry& stored : scan_entries(entries)) {
-      results.push_back(verify_entry(stored));
+      if (std::optional<VerifyResult> result = verify_entry(stored)) results.push_back(*result);
     }
     std::sort(results.begin(), results.end(),
               [](const VerifyResult& a, const VerifyResult& b) { return a.key < b.key; });
     return results;
   }
 
-  static VerifyResult verify_entry(const StoredEntry& stored) {
+  /// Checks meta.json and every blob; nullopt when the entry was removed meanwhile.
+  static std::optional<VerifyResult> verify_entry(const StoredEntry& stored) {
+    UniqueFd dir_fd = open_path(stored.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (!dir_fd) return std::nullopt;
     VerifyResult result{stored.key, true, {}};
-    const MetaRead read = read_meta(stored.dir, stored.key);
-    if (read.absent) return result;  // removed while we looked: nothing wrong with it
-    if (!read.check.entry) {
+    const MetaCheck check = read_meta_at(dir_fd.get(), stored.key);
+    if (!check.entry) {
       result.ok = false;
-      result.problem = read.check.problem;
-      return result;
+      result.problem = check.problem;
+    } else {
+      std::string bytes;
+      for (const auto& [name, info] : check.entry->blobs) {
+        const std::string problem = read_checked_blob(stored.dir, name, info, bytes);
+        if (problem.empty()) continue;
+        result.ok = false;
+        result.problem += (result.problem.empty() ? "" : "; ") + problem;
+      }
     }
-    std::string bytes;
-    for (const auto& [name, info] : read.check.entry->blobs) {
-      const std::string problem = read_checked_blob(stored.dir, name, info, bytes);
-      if (problem.empty()) continue;
-      result.ok = false;
-      result.problem += (result.problem.empty() ? "" : "; ") + problem;
-    }
+    if (!result.ok && moved_away(dir_fd.get(), stored.dir)) return std::nullopt;
     return result;
   }
 };

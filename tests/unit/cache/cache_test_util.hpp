@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <random>
@@ -92,7 +93,10 @@ inline std::string joined(const std::vector<std::string>& lines) {
 
 inline std::string random_bytes(std::mt19937_64& rng, std::size_t size) {
   std::string bytes(size, '\0');
-  for (char& c : bytes) c = static_cast<char>(rng() & 0xff);
+  for (std::size_t i = 0; i < size; i += 8) {
+    const std::uint64_t word = rng();
+    std::memcpy(bytes.data() + i, &word, std::min<std::size_t>(8, size - i));
+  }
   return bytes;
 }
 
@@ -115,11 +119,13 @@ inline cache::NewEntry make_entry(std::mt19937_64& rng, std::size_t cubin_bytes 
   return entry;
 }
 
-/// The same entry every time for one key (so other processes can check what they read).
-inline cache::NewEntry entry_for_key(const cache::Key& key, std::size_t cubin_bytes = 4096) {
+/// The same entry every time for one key (so other processes can check what they read);
+/// the cubin's size comes from the key too unless given.
+inline cache::NewEntry entry_for_key(const cache::Key& key, std::size_t cubin_bytes = 0) {
   std::uint64_t seed = 0;
   for (int i = 0; i < 8; ++i) seed = (seed << 8) | key.digest()[static_cast<std::size_t>(i)];
   std::mt19937_64 rng(seed);
+  if (cubin_bytes == 0) cubin_bytes = 1000 + rng() % 30'000;
   cache::NewEntry entry = make_entry(rng, cubin_bytes);
   entry.meta["key"] = key.hex();
   return entry;
