@@ -267,7 +267,16 @@ struct Engine::Impl {
       const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
       const CompileOptions& compile_options, const cache::KeyRecord& record,
       const std::vector<detail::HeaderDependency>& headers) {
-    auto output = detail::nvrtc_compile({&source.text(), &source.name(), prepared.nvrtc, compile_options.name_expressions});
+    detail::NvrtcInput input{&source.text(), &source.name(), prepared.nvrtc, compile_options.name_expressions};
+    if (compile_options.time_limit.count() > 0) input.deadline = std::chrono::steady_clock::now() + compile_options.time_limit;
+    input.cancel = compile_options.cancel.get();
+    input.precompiled_headers = options.precompiled_headers && !detail::include_lines(source.text()).empty();
+    auto output = detail::nvrtc_compile(input);
+    if (output.cancelled)
+      throw CompileCancelled(fmt::format("compiling {} was cancelled {}; nothing was cached", source.name(),
+                                         compile_options.cancel && compile_options.cancel->load()
+                                             ? "on request"
+                                             : fmt::format("after its time limit of {} ms", compile_options.time_limit.count())));
     if (!output.ok) throw_compile_failure(source, prepared, output);
     if (auto warnings = log_warnings(output.log); !warnings.empty())
       log().warn("NVRTC warnings compiling {}:\n{}", source.name(), warnings);

@@ -12,7 +12,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -24,7 +27,8 @@ namespace {
   X(nvrtcCreateProgram) X(nvrtcDestroyProgram) X(nvrtcCompileProgram) X(nvrtcGetPTXSize)       \
   X(nvrtcGetPTX) X(nvrtcGetCUBINSize) X(nvrtcGetCUBIN) X(nvrtcGetProgramLogSize)               \
   X(nvrtcGetProgramLog) X(nvrtcAddNameExpression) X(nvrtcGetLoweredName) X(nvrtcGetLTOIRSize)     \
-  X(nvrtcGetLTOIR)
+  X(nvrtcGetLTOIR) X(nvrtcSetFlowCallback) X(nvrtcGetPCHCreateStatus) X(nvrtcGetPCHHeapSizeRequired)    \
+  X(nvrtcSetPCHHeapSize) X(nvrtcGetPCHHeapSize)
 
 struct NvrtcTable {
 #define JITCU_DECLARE(fn) decltype(&::fn) fn = nullptr;
@@ -94,6 +98,63 @@ std::string read_cubin(nvrtcProgram program) {
   return bytes;
 }
 
+// What NVRTC's flow callback looks at; once it says cancel it keeps saying so.
+struct FlowControl {
+  std::chrono::steady_clock::time_point deadline;
+  const std::atomic<bool>* cancel;
+  std::atomic<bool> cancelled{false};
+};
+
+int flow_callback(void* payload, void*) {
+  auto* flow = static_cast<FlowControl*>(payload);
+  if (flow->cancelled.load(std::memory_order_relaxed)) return 1;
+  if ((flow->cancel && flow->cancel->load(std::memory_order_relaxed)) || std::chrono::steady_clock::now() > flow->deadline) {
+    flow->cancelled.store(true, std::memory_order_relaxed);
+    return 1;
+  }
+  return 0;
+}
+
+// This process's folder for NVRTC's precompiled headers, removed at exit.
+class PchFolder {
+ public:
+  PchFolder() {
+    std::error_code ec;
+    path_ = std::filesystem::temp_directory_path(ec) / fmt::format("jitcu-pch-{}", getpid());
+    std::filesystem::create_directories(path_, ec);
+    if (ec) path_.clear();
+  }
+  ~PchFolder() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+const std::filesystem::path& pch_folder() {
+  static PchFolder folder;
+  return folder.path();
+}
+
+// NVRTC says how much PCH heap the program needed when it ran out: give it that much for
+// the next compile (its default is too small for CUB).
+void grow_pch_heap_if_needed(nvrtcProgram program) {
+  const nvrtcResult status = nvrtc().nvrtcGetPCHCreateStatus(program);
+  if (status == NVRTC_SUCCESS) return;
+  if (status == NVRTC_ERROR_PCH_CREATE_HEAP_EXHAUSTED) {
+    std::size_t required = 0, current = 0;
+    if (nvrtc().nvrtcGetPCHHeapSizeRequired(program, &required) == NVRTC_SUCCESS &&
+        nvrtc().nvrtcGetPCHHeapSize(&current) == NVRTC_SUCCESS && required > current &&
+        nvrtc().nvrtcSetPCHHeapSize(required) == NVRTC_SUCCESS)
+      log().debug("NVRTC PCH heap grown from {} to {} bytes", current, required);
+    return;
+  }
+  log().debug("NVRTC made no precompiled header for this program: {}", nvrtc().nvrtcGetErrorString(status));
+}
+
 }  // namespace
 
 NvrtcOutput nvrtc_compile(const NvrtcInput& input) {
@@ -105,14 +166,23 @@ NvrtcOutput nvrtc_compile(const NvrtcInput& input) {
   Program program(raw);
   for (const auto& expression : input.name_expressions)
     check(api.nvrtcAddNameExpression(raw, expression.c_str()), "nvrtcAddNameExpression");
+  FlowControl flow{input.deadline, input.cancel};
+  if (input.cancel || input.deadline != std::chrono::steady_clock::time_point::max())
+    check(api.nvrtcSetFlowCallback(raw, &flow_callback, &flow), "nvrtcSetFlowCallback");
+  std::vector<std::string> pch_options;
+  if (input.precompiled_headers && !pch_folder().empty())
+    pch_options = {"-pch", "--pch-dir=" + pch_folder().string()};
   std::vector<const char*> options;
   for (const auto& option : input.options) options.push_back(option.c_str());
+  for (const auto& option : pch_options) options.push_back(option.c_str());
   const nvrtcResult rc = api.nvrtcCompileProgram(raw, static_cast<int>(options.size()), options.data());
+  if (!pch_options.empty() && rc == NVRTC_SUCCESS) grow_pch_heap_if_needed(raw);
 
   NvrtcOutput output;
   output.log = read_log(raw);
   output.result_name = api.nvrtcGetErrorString(rc);
   output.invalid_option = rc == NVRTC_ERROR_INVALID_OPTION;
+  output.cancelled = rc == NVRTC_ERROR_CANCELLED || flow.cancelled;
   output.ok = rc == NVRTC_SUCCESS;
   const bool lto = std::find(input.options.begin(), input.options.end(), "-dlto") != input.options.end();
   if (output.ok && lto) {

@@ -1,5 +1,7 @@
 #pragma once
 // NVRTC, opened with dlopen when a compile really has to run.
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <string>
 #include <utility>
@@ -13,12 +15,18 @@ struct NvrtcInput {
   const std::string* name;
   std::vector<std::string> options;
   std::vector<std::string> name_expressions;
+  /// Past this the compile is cancelled; max() for none.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  const std::atomic<bool>* cancel = nullptr;
+  /// Use NVRTC's automatic precompiled headers, kept in this process's PCH folder.
+  bool precompiled_headers = false;
 };
 
 /// One NVRTC compile's output; `ok` false means NVRTC refused the program (see `log`).
 struct NvrtcOutput {
   bool ok = false;
   bool invalid_option = false;  // NVRTC_ERROR_INVALID_OPTION
+  bool cancelled = false;       // by the deadline or the cancel flag
   std::string result_name;      // e.g. "NVRTC_ERROR_COMPILATION"
   std::string ptx;
   std::string cubin;            // empty for compute_XY targets

@@ -36,7 +36,7 @@ std::string without_ptxas_info(std::string_view log) {
   std::string kept;
   std::istringstream lines{std::string(log)};
   for (std::string line; std::getline(lines, line);) {
-    if (line.starts_with("ptxas") || line.empty()) continue;
+    if (line.starts_with("ptxas") || line.empty() || line.find("precompiled header file") != std::string::npos) continue;
     kept += line;
     kept += '\n';
   }

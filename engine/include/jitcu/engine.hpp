@@ -28,6 +28,9 @@ struct EngineOptions {
   bool disk_cache = true;
   /// Size cap of the disk cache; 0: $JITCU_CACHE_MAX_SIZE, else 1 GiB.
   std::uint64_t cache_max_bytes = 0;
+  /// Lets NVRTC keep precompiled headers for this process (-pch), so a second header-heavy
+  /// compile (CUB, cuda/std) skips parsing them again. Only sources with #include use it.
+  bool precompiled_headers = true;
 };
 
 /// Compiles CUDA C++ with NVRTC through jitcu's cache. Thread-safe; one per process is typical.

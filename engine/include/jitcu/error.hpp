@@ -40,6 +40,12 @@ class CompileError : public Error {
   std::vector<Diagnostic> diagnostics_;
 };
 
+/// A compile was cancelled (CompileOptions::cancel) or ran past CompileOptions::time_limit.
+class CompileCancelled : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A kernel name the module does not define; what() lists those it does.
 class KernelNotFound : public Error {
  public:

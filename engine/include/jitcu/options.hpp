@@ -1,5 +1,8 @@
 #pragma once
 // What to compile with: defines, include folders, standard, target, raw NVRTC options.
+#include <atomic>
+#include <chrono>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +27,12 @@ struct CompileOptions {
   std::vector<std::string> name_expressions{};
   /// Raw NVRTC options passed through, e.g. "-ftz=true", "--use_fast_math", "-lineinfo".
   std::vector<std::string> extra{};
+  /// Cancels the NVRTC run if it takes longer than this (0: no limit); throws CompileCancelled.
+  /// Not part of the cache key.
+  std::chrono::milliseconds time_limit{0};
+  /// Set to true from any thread to cancel a running compile (CompileCancelled). Not part of
+  /// the cache key.
+  std::shared_ptr<const std::atomic<bool>> cancel{};
 };
 
 /// How Engine::link joins separately compiled sources (with nvJitLink).
