@@ -35,7 +35,8 @@ namespace {
   X(cuOccupancyMaxActiveBlocksPerMultiprocessor) X(cuOccupancyMaxPotentialBlockSize)          \
   X(cuLibraryGetGlobal) X(cuStreamCreate) X(cuStreamDestroy) X(cuEventCreate)                 \
   X(cuEventDestroy) X(cuEventRecord) X(cuEventSynchronize) X(cuEventElapsedTime)              \
-  X(cuMemHostAlloc) X(cuMemFreeHost)
+  X(cuMemHostAlloc) X(cuMemFreeHost) X(cuArray3DCreate) X(cuArrayDestroy) X(cuMemcpy2D)        \
+  X(cuTexObjectCreate) X(cuTexObjectDestroy) X(cuSurfObjectCreate) X(cuSurfObjectDestroy)
 
 struct DriverTable {
 #define JITCU_DECLARE(fn) decltype(&::fn) fn = nullptr;
@@ -437,6 +438,132 @@ void host_free_pinned(void* ptr) noexcept {
     log().warn("cuMemFreeHost failed: {}", result_name(rc));
 }
 
+std::size_t channel_bytes(ChannelType type) {
+  switch (type) {
+    case ChannelType::f32: case ChannelType::s32: case ChannelType::u32: return 4;
+    case ChannelType::s16: case ChannelType::u16: return 2;
+    case ChannelType::s8: case ChannelType::u8: return 1;
+  }
+  return 4;
+}
+
+namespace {
+CUarray_format array_format(ChannelType type) {
+  switch (type) {
+    case ChannelType::f32: return CU_AD_FORMAT_FLOAT;
+    case ChannelType::s32: return CU_AD_FORMAT_SIGNED_INT32;
+    case ChannelType::u32: return CU_AD_FORMAT_UNSIGNED_INT32;
+    case ChannelType::s16: return CU_AD_FORMAT_SIGNED_INT16;
+    case ChannelType::u16: return CU_AD_FORMAT_UNSIGNED_INT16;
+    case ChannelType::s8: return CU_AD_FORMAT_SIGNED_INT8;
+    case ChannelType::u8: return CU_AD_FORMAT_UNSIGNED_INT8;
+  }
+  return CU_AD_FORMAT_FLOAT;
+}
+
+CUDA_TEXTURE_DESC texture_description(const TextureOptions& options) {
+  CUDA_TEXTURE_DESC description{};
+  const CUaddress_mode modes[] = {CU_TR_ADDRESS_MODE_CLAMP, CU_TR_ADDRESS_MODE_WRAP, CU_TR_ADDRESS_MODE_MIRROR,
+                                  CU_TR_ADDRESS_MODE_BORDER};
+  for (auto& mode : description.addressMode) mode = modes[static_cast<int>(options.address)];
+  description.filterMode = options.filter == TextureFilter::linear ? CU_TR_FILTER_MODE_LINEAR : CU_TR_FILTER_MODE_POINT;
+  if (options.read == TextureRead::element_type) description.flags |= CU_TRSF_READ_AS_INTEGER;
+  if (options.coordinates == TextureCoordinates::normalized) description.flags |= CU_TRSF_NORMALIZED_COORDINATES;
+  return description;
+}
+
+void copy_2d(CUDA_MEMCPY2D& copy, std::size_t row_bytes, std::size_t rows, const char* what) {
+  copy.WidthInBytes = row_bytes;
+  copy.Height = rows;
+  JITCU_CU(cuMemcpy2D, (&copy), "copying {} rows of {} bytes {} a CUDA array", rows, row_bytes, what);
+}
+}  // namespace
+
+void* array_create(ChannelType type, int channels, std::size_t width, std::size_t height, ArrayUse use) {
+  ensure_context();
+  CUDA_ARRAY3D_DESCRIPTOR description{};
+  description.Width = width;
+  description.Height = height;
+  description.Format = array_format(type);
+  description.NumChannels = static_cast<unsigned>(channels);
+  description.Flags = use == ArrayUse::texture_and_surface ? CUDA_ARRAY3D_SURFACE_LDST : 0;
+  CUarray array = nullptr;
+  JITCU_CU(cuArray3DCreate, (&array, &description), "creating a {}x{} CUDA array of {} channel(s)", width, height, channels);
+  return array;
+}
+
+void array_destroy(void* array) noexcept {
+  if (!array || !state().failure.empty()) return;
+  if (CUresult rc = state().table.cuArrayDestroy(static_cast<CUarray>(array)); rc != CUDA_SUCCESS)
+    log().warn("cuArrayDestroy failed: {}", result_name(rc));
+}
+
+void array_copy_from_host(void* array, const void* host, std::size_t row_bytes, std::size_t rows) {
+  CUDA_MEMCPY2D copy{};
+  copy.srcMemoryType = CU_MEMORYTYPE_HOST;
+  copy.srcHost = host;
+  copy.srcPitch = row_bytes;
+  copy.dstMemoryType = CU_MEMORYTYPE_ARRAY;
+  copy.dstArray = static_cast<CUarray>(array);
+  copy_2d(copy, row_bytes, rows, "into");
+}
+
+void array_copy_to_host(void* host, void* array, std::size_t row_bytes, std::size_t rows) {
+  CUDA_MEMCPY2D copy{};
+  copy.srcMemoryType = CU_MEMORYTYPE_ARRAY;
+  copy.srcArray = static_cast<CUarray>(array);
+  copy.dstMemoryType = CU_MEMORYTYPE_HOST;
+  copy.dstHost = host;
+  copy.dstPitch = row_bytes;
+  copy_2d(copy, row_bytes, rows, "out of");
+}
+
+unsigned long long texture_create_for_array(void* array, const TextureOptions& options) {
+  CUDA_RESOURCE_DESC resource{};
+  resource.resType = CU_RESOURCE_TYPE_ARRAY;
+  resource.res.array.hArray = static_cast<CUarray>(array);
+  const auto description = texture_description(options);
+  CUtexObject texture = 0;
+  JITCU_CU(cuTexObjectCreate, (&texture, &resource, &description, nullptr), "creating a texture over a CUDA array");
+  return texture;
+}
+
+unsigned long long texture_create_for_linear(unsigned long long ptr, std::size_t bytes, ChannelType type, int channels,
+                                             const TextureOptions& options) {
+  CUDA_RESOURCE_DESC resource{};
+  resource.resType = CU_RESOURCE_TYPE_LINEAR;
+  resource.res.linear.devPtr = ptr;
+  resource.res.linear.format = array_format(type);
+  resource.res.linear.numChannels = static_cast<unsigned>(channels);
+  resource.res.linear.sizeInBytes = bytes;
+  const auto description = texture_description(options);
+  CUtexObject texture = 0;
+  JITCU_CU(cuTexObjectCreate, (&texture, &resource, &description, nullptr), "creating a texture over {} bytes", bytes);
+  return texture;
+}
+
+void texture_destroy(unsigned long long texture) noexcept {
+  if (!texture || !state().failure.empty()) return;
+  if (CUresult rc = state().table.cuTexObjectDestroy(texture); rc != CUDA_SUCCESS)
+    log().warn("cuTexObjectDestroy failed: {}", result_name(rc));
+}
+
+unsigned long long surface_create(void* array) {
+  CUDA_RESOURCE_DESC resource{};
+  resource.resType = CU_RESOURCE_TYPE_ARRAY;
+  resource.res.array.hArray = static_cast<CUarray>(array);
+  CUsurfObject surface = 0;
+  JITCU_CU(cuSurfObjectCreate, (&surface, &resource),
+           "creating a surface (the array must be made with ArrayUse::texture_and_surface)");
+  return surface;
+}
+
+void surface_destroy(unsigned long long surface) noexcept {
+  if (!surface || !state().failure.empty()) return;
+  if (CUresult rc = state().table.cuSurfObjectDestroy(surface); rc != CUDA_SUCCESS)
+    log().warn("cuSurfObjectDestroy failed: {}", result_name(rc));
+}
+
 bool is_wrong_binary_error(int cuda_result) {
   return cuda_result == CUDA_ERROR_NO_BINARY_FOR_GPU || cuda_result == CUDA_ERROR_INVALID_IMAGE ||
          cuda_result == CUDA_ERROR_INVALID_SOURCE;
@@ -484,6 +611,9 @@ std::vector<DeviceInfo> devices() {
   }
   return found;
 }
+
+void use_device(int ordinal) { detail::ensure_context(ordinal); }
+int current_device() { return detail::current_device(); }
 
 void synchronize() {
   detail::ensure_context();

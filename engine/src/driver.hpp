@@ -2,6 +2,7 @@
 // The CUDA driver, opened with dlopen on first use; the engine's only door to it.
 // Handles are opaque here so that only driver.cpp includes <cuda.h>.
 #include <jitcu/launch.hpp>
+#include <jitcu/texture.hpp>
 
 #include <cstddef>
 #include <string>
@@ -87,6 +88,20 @@ void event_synchronize(void* event);
 float event_elapsed_ms(void* start, void* end);
 void* host_alloc_pinned(std::size_t bytes);
 void host_free_pinned(void* ptr) noexcept;
+
+/// CUDA arrays, textures and surfaces (texture.hpp's types call these).
+void* array_create(ChannelType type, int channels, std::size_t width, std::size_t height, ArrayUse use);
+void array_destroy(void* array) noexcept;
+void array_copy_from_host(void* array, const void* host, std::size_t row_bytes, std::size_t rows);
+void array_copy_to_host(void* host, void* array, std::size_t row_bytes, std::size_t rows);
+unsigned long long texture_create_for_array(void* array, const TextureOptions& options);
+unsigned long long texture_create_for_linear(unsigned long long ptr, std::size_t bytes, ChannelType type, int channels,
+                                             const TextureOptions& options);
+void texture_destroy(unsigned long long texture) noexcept;
+unsigned long long surface_create(void* array);
+void surface_destroy(unsigned long long surface) noexcept;
+/// Element size in bytes of one channel.
+std::size_t channel_bytes(ChannelType type);
 
 /// True when `error` (a CudaError) says the image has no code for this GPU, so PTX may help.
 bool is_wrong_binary_error(int cuda_result);

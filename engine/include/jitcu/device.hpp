@@ -24,6 +24,12 @@ std::string cuda_unavailable_reason();
 int driver_version();
 /// Every device the driver sees. Throws CudaError when there is no driver.
 std::vector<DeviceInfo> devices();
+/// Makes device `ordinal`'s primary context current on this thread: later allocations and
+/// launches from this thread go to it. Throws CudaError for a device that does not exist.
+void use_device(int ordinal);
+/// The device this thread's allocations and launches go to.
+int current_device();
+
 /// Waits for all work on the current context (cuCtxSynchronize); throws CudaError.
 void synchronize();
 

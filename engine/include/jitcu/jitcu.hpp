@@ -13,3 +13,4 @@
 #include <jitcu/source.hpp>
 #include <jitcu/stream.hpp>
 #include <jitcu/template_name.hpp>
+#include <jitcu/texture.hpp>
