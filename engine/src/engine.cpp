@@ -15,6 +15,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -84,6 +85,24 @@ std::size_t hash_inputs(const Source& source, const CompileOptions& options) {
 }
 
 std::string log_warnings(const std::string& log) { return detail::without_ptxas_info(log); }
+
+constexpr int k_newest_arch_known = 121;  // NVRTC 13.0's newest target; newer devices are checked
+
+// A device newer than NVRTC knows gets NVRTC's newest target (as CuPy does): its cubin will
+// not load there, so the driver JIT-compiles the PTX. Asking NVRTC costs loading it, so only
+// devices newer than the newest target jitcu knows of ask.
+std::string clamp_to_nvrtc(const std::string& device_arch) {
+  const int wanted = std::stoi(device_arch.substr(3));
+  if (wanted <= k_newest_arch_known) return device_arch;
+  int best = 0;
+  for (int supported : detail::nvrtc_supported_archs())
+    if (supported <= wanted) best = std::max(best, supported);
+  if (best == 0 || best == wanted) return device_arch;
+  log().warn("this GPU is {} but NVRTC {}.{} targets at most sm_{}: compiling for sm_{}; the driver JIT-compiles its "
+             "PTX for the GPU (update the CUDA toolkit for a native cubin)",
+             device_arch, detail::nvrtc_version().first, detail::nvrtc_version().second, best, best);
+  return fmt::format("sm_{}", best);
+}
 
 }  // namespace
 
@@ -183,7 +202,7 @@ struct Engine::Impl {
   const std::string& default_arch() {
     std::call_once(arch_once, [this] {
       if (cuda_available()) {
-        arch = detail::device_arch(device());
+        arch = clamp_to_nvrtc(detail::device_arch(device()));
         return;
       }
       const char* forced = std::getenv("JITCU_ARCH");
