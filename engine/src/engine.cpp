@@ -3,6 +3,7 @@
 #include "entry_codec.hpp"
 #include "headers.hpp"
 #include "linker.hpp"
+#include "worker_pool.hpp"
 #include "nvrtc.hpp"
 #include "prepared_options.hpp"
 #include "ptxas_info.hpp"
@@ -21,6 +22,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -29,7 +31,8 @@
 namespace jitcu {
 namespace {
 
-constexpr const char* k_arch_without_gpu = "sm_90";  // documented default when no GPU is found
+constexpr const char* k_arch_without_gpu = "sm_90";
+constexpr std::uint64_t k_pch_folder_limit_bytes = 4ull << 30;  // a CUB PCH is ~180 MB  // documented default when no GPU is found
 constexpr std::int64_t k_racy_window_ns = 1'000'000'000;
 
 std::int64_t now_ns() {
@@ -117,12 +120,57 @@ struct Engine::Impl {
   std::once_flag arch_once;
   std::string arch;
 
+  std::filesystem::path cache_dir;  // empty when the cache is in memory only
+  std::mutex pool_mutex;
+  std::unique_ptr<detail::WorkerPool> pool;
+
   explicit Impl(EngineOptions o) : options(std::move(o)) {
     auto config = cache::StoreConfig::from_env();
     if (!options.cache_dir.empty()) config.dir = options.cache_dir;
     if (!options.disk_cache) config.disk_enabled = false;
     if (options.cache_max_bytes) config.max_size_bytes = options.cache_max_bytes;
     store = cache::open_store(config);
+    if (store->location() != "memory") cache_dir = config.dir;
+  }
+
+  ~Impl() {
+    std::lock_guard lock(pool_mutex);
+    pool.reset();  // joins its threads before the rest of the engine goes
+  }
+
+  int worker_count() const {
+    if (options.worker_processes >= 0) return options.worker_processes;
+    if (const char* text = std::getenv("JITCU_WORKERS"); text && *text) {
+      char* end = nullptr;
+      const long value = std::strtol(text, &end, 10);
+      if (*end == '\0' && value >= 0 && value <= 256) return static_cast<int>(value);
+      log().warn("JITCU_WORKERS='{}' is not a number of processes (0-256); using the default", text);
+    }
+    return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 16u));
+  }
+
+  // The pool async and batch compiles run on, made on first use.
+  detail::WorkerPool& worker_pool() {
+    std::lock_guard lock(pool_mutex);
+    if (pool) return *pool;
+    const int workers = worker_count();
+    if (workers == 0) {
+      pool = std::make_unique<detail::WorkerPool>(std::max(1u, std::thread::hardware_concurrency()), std::filesystem::path());
+      return *pool;
+    }
+    auto path = detail::find_worker_executable();
+    if (!cache_dir.empty()) detail::prune_pch_folder(cache_dir / "pch", k_pch_folder_limit_bytes);
+    pool = std::make_unique<detail::WorkerPool>(static_cast<std::size_t>(workers), std::move(path));
+    return *pool;
+  }
+
+  // Precompiled headers that workers share: in the cache (they outlive processes), else in
+  // this process's own folder.
+  std::string worker_pch_dir() const {
+    if (cache_dir.empty()) return detail::process_pch_folder().string();
+    std::error_code ignored;
+    std::filesystem::create_directories(cache_dir / "pch", ignored);
+    return (cache_dir / "pch").string();
   }
 
 
@@ -290,7 +338,9 @@ struct Engine::Impl {
     if (compile_options.time_limit.count() > 0) input.deadline = std::chrono::steady_clock::now() + compile_options.time_limit;
     input.cancel = compile_options.cancel.get();
     input.precompiled_headers = options.precompiled_headers && !detail::include_lines(source.text()).empty();
-    auto output = detail::nvrtc_compile(input);
+    auto* worker = detail::current_worker();
+    if (worker) input.pch_dir = worker_pch_dir();
+    auto output = worker ? worker->compile(input) : detail::nvrtc_compile(input);
     if (output.cancelled)
       throw CompileCancelled(fmt::format("compiling {} was cancelled {}; nothing was cached", source.name(),
                                          compile_options.cancel && compile_options.cancel->load()
@@ -343,6 +393,37 @@ Engine& Engine::operator=(Engine&&) noexcept = default;
 Module Engine::compile(const Source& source, const CompileOptions& options) {
   auto [module, origin] = impl_->compile(source, options);
   return Module(std::move(module), origin);
+}
+
+std::future<Module> Engine::compile_async(Source source, CompileOptions options) {
+  auto promise = std::make_shared<std::promise<Module>>();
+  auto future = promise->get_future();
+  impl_->worker_pool().submit([impl = impl_, promise, source = std::move(source), options = std::move(options)] {
+    try {
+      auto [module, origin] = impl->compile(source, options);
+      promise->set_value(Module(std::move(module), origin));
+    } catch (...) {
+      promise->set_exception(std::current_exception());
+    }
+  });
+  return future;
+}
+
+std::vector<Module> Engine::compile_many(const std::vector<Source>& sources, const CompileOptions& options) {
+  std::vector<std::future<Module>> pending;
+  pending.reserve(sources.size());
+  for (const auto& source : sources) pending.push_back(compile_async(source, options));
+  std::vector<Module> modules;
+  std::exception_ptr first_error;
+  for (auto& future : pending) {
+    try {
+      modules.push_back(future.get());
+    } catch (...) {
+      if (!first_error) first_error = std::current_exception();
+    }
+  }
+  if (first_error) std::rethrow_exception(first_error);
+  return modules;
 }
 
 Module Engine::link(const std::vector<Source>& sources, const CompileOptions& options, const LinkOptions& link_options) {

@@ -113,7 +113,10 @@ cache::NewEntry entry_from_module(const ModuleState& module, const Source& sourc
 std::shared_ptr<ModuleState> module_from_entry(const cache::FoundEntry& entry,
                                                const std::shared_ptr<cache::Store>& store) try {
   const auto& meta = entry.meta;
-  if (meta.value("engine_meta_version", 0) != k_engine_meta_version) return nullptr;
+  if (meta.value("engine_meta_version", 0) != k_engine_meta_version) {
+    store->remove(entry.key);  // written by another jitcu: replace it, or put() would keep it
+    return nullptr;
+  }
   auto module = std::make_shared<ModuleState>();
   module->key = entry.key;
   module->source_name = meta.at("source_name").get<std::string>();

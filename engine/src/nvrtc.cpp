@@ -170,8 +170,8 @@ NvrtcOutput nvrtc_compile(const NvrtcInput& input) {
   if (input.cancel || input.deadline != std::chrono::steady_clock::time_point::max())
     check(api.nvrtcSetFlowCallback(raw, &flow_callback, &flow), "nvrtcSetFlowCallback");
   std::vector<std::string> pch_options;
-  if (input.precompiled_headers && !pch_folder().empty())
-    pch_options = {"-pch", "--pch-dir=" + pch_folder().string()};
+  const std::string pch_dir = input.pch_dir.empty() ? pch_folder().string() : input.pch_dir;
+  if (input.precompiled_headers && !pch_dir.empty()) pch_options = {"-pch", "--pch-dir=" + pch_dir};
   std::vector<const char*> options;
   for (const auto& option : input.options) options.push_back(option.c_str());
   for (const auto& option : pch_options) options.push_back(option.c_str());
@@ -220,5 +220,6 @@ std::vector<int> nvrtc_supported_archs() {
 }
 
 bool nvrtc_loaded() { return g_loaded; }
+const std::filesystem::path& process_pch_folder() { return pch_folder(); }
 
 }  // namespace jitcu::detail

@@ -2,6 +2,7 @@
 // NVRTC, opened with dlopen when a compile really has to run.
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <utility>
@@ -20,6 +21,8 @@ struct NvrtcInput {
   const std::atomic<bool>* cancel = nullptr;
   /// Use NVRTC's automatic precompiled headers, kept in this process's PCH folder.
   bool precompiled_headers = false;
+  /// Where the PCH files go; empty: this process's own folder (removed at exit).
+  std::string pch_dir{};
 };
 
 /// One NVRTC compile's output; `ok` false means NVRTC refused the program (see `log`).
@@ -42,6 +45,8 @@ NvrtcOutput nvrtc_compile(const NvrtcInput& input);
 std::pair<int, int> nvrtc_version();
 /// The sm numbers NVRTC can target, e.g. {75, 80, ..., 120}.
 std::vector<int> nvrtc_supported_archs();
+/// This process's PCH folder (made on first call, removed at exit); empty if it cannot be made.
+const std::filesystem::path& process_pch_folder();
 /// True once this process has loaded NVRTC (a cache hit never does).
 bool nvrtc_loaded();
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,11 @@ struct EngineOptions {
   /// Lets NVRTC keep precompiled headers for this process (-pch), so a second header-heavy
   /// compile (CUB, cuda/std) skips parsing them again. Only sources with #include use it.
   bool precompiled_headers = true;
+  /// Processes that compile_async and compile_many run NVRTC in (NVRTC contends with itself
+  /// inside one process; workers also survive NVRTC crashes and can be killed at a deadline).
+  /// -1: $JITCU_WORKERS, else the number of cores up to 16; 0: threads in this process.
+  /// compile() itself always runs NVRTC in the calling thread.
+  int worker_processes = -1;
 };
 
 /// Compiles CUDA C++ with NVRTC through jitcu's cache. Thread-safe; one per process is typical.
@@ -46,6 +52,14 @@ class Engine {
   /// Compiles `source` (or finds it in the cache). Throws CompileError with NVRTC's log, the
   /// source name and the first error's line and excerpt; Error for a bad option or header.
   Module compile(const Source& source, const CompileOptions& options = {});
+
+  /// Compiles in the background, in a worker process (unless workers are off); the future
+  /// gives the Module or throws what compile() would. Throws Error at once if the worker
+  /// executable is missing.
+  std::future<Module> compile_async(Source source, CompileOptions options = {});
+  /// Compiles all sources at once on the worker pool; the modules in order. Waits for every
+  /// compile, then throws the first error if any failed.
+  std::vector<Module> compile_many(const std::vector<Source>& sources, const CompileOptions& options = {});
 
   /// Compiles each source as relocatable device code (-rdc=true) and links them with
   /// nvJitLink into one module, so a __device__ function defined in one file can be called

@@ -1,0 +1,202 @@
+#include "worker_pool.hpp"
+
+#include "worker_protocol.hpp"
+
+#include <jitcu/cache/log.hpp>
+#include <jitcu/error.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/personality.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace jitcu::detail {
+namespace {
+
+thread_local WorkerProcess* t_worker = nullptr;
+
+constexpr int k_poll_slice_ms = 50;  // how often a waiting compile looks at its cancel flag
+
+bool is_executable(const std::filesystem::path& path) { return !path.empty() && access(path.c_str(), X_OK) == 0; }
+
+}  // namespace
+
+std::filesystem::path find_worker_executable() {
+  if (const char* forced = std::getenv("JITCU_WORKER"); forced && *forced) {
+    if (is_executable(forced)) return forced;
+    throw Error(fmt::format("JITCU_WORKER='{}' is not an executable file; point it at jitcu-worker, or turn worker "
+                            "processes off (EngineOptions{{.worker_processes = 0}} or JITCU_WORKERS=0)", forced));
+  }
+  for (const char* candidate : {JITCU_WORKER_INSTALL_PATH, JITCU_WORKER_BUILD_PATH})
+    if (is_executable(candidate)) return candidate;
+  throw Error(fmt::format("the compile worker jitcu-worker is missing (looked at {} and {}); reinstall jitcu, set "
+                          "JITCU_WORKER, or turn worker processes off (EngineOptions{{.worker_processes = 0}} or "
+                          "JITCU_WORKERS=0)", JITCU_WORKER_INSTALL_PATH, JITCU_WORKER_BUILD_PATH));
+}
+
+void prune_pch_folder(const std::filesystem::path& folder, std::uint64_t limit_bytes) {
+  std::error_code ec;
+  struct File {
+    std::filesystem::path path;
+    std::filesystem::file_time_type used;
+    std::uint64_t bytes;
+  };
+  std::vector<File> files;
+  std::uint64_t total = 0;
+  for (const auto& item : std::filesystem::directory_iterator(folder, ec)) {
+    if (!item.is_regular_file(ec)) continue;
+    files.push_back({item.path(), item.last_write_time(ec), item.file_size(ec)});
+    total += files.back().bytes;
+  }
+  if (total <= limit_bytes) return;
+  std::sort(files.begin(), files.end(), [](const File& a, const File& b) { return a.used < b.used; });
+  for (const auto& file : files) {
+    if (total <= limit_bytes) break;
+    if (std::filesystem::remove(file.path, ec)) total -= file.bytes;
+  }
+  log().debug("pruned precompiled headers in {} to {} bytes", folder.string(), total);
+}
+
+WorkerProcess::WorkerProcess(const std::filesystem::path& path) {
+  int to[2], from[2];
+  if (pipe2(to, O_CLOEXEC) != 0) throw Error(fmt::format("cannot start {}: pipe: {}", path.string(), std::strerror(errno)));
+  if (pipe2(from, O_CLOEXEC) != 0) {
+    close(to[0]);
+    close(to[1]);
+    throw Error(fmt::format("cannot start {}: pipe: {}", path.string(), std::strerror(errno)));
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {  // child: only async-signal-safe calls until exec
+    personality(ADDR_NO_RANDOMIZE);
+    dup2(to[0], 0);
+    dup2(from[1], 1);
+    execl(path.c_str(), "jitcu-worker", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(to[0]);
+  close(from[1]);
+  if (pid < 0) {
+    close(to[1]);
+    close(from[0]);
+    throw Error(fmt::format("cannot start {}: fork: {}", path.string(), std::strerror(errno)));
+  }
+  pid_ = pid;
+  to_worker_ = to[1];
+  from_worker_ = from[0];
+}
+
+WorkerProcess::~WorkerProcess() {
+  if (to_worker_ >= 0) close(to_worker_);  // end of input: the worker exits
+  if (from_worker_ >= 0) close(from_worker_);
+  if (pid_ > 0) {
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+void WorkerProcess::kill_and_reap(const char* why) {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  while (waitpid(pid_, &exit_status_, 0) < 0 && errno == EINTR) {
+  }
+  log().debug("compile worker {} stopped: {}", pid_, why);
+  pid_ = -1;
+}
+
+NvrtcOutput WorkerProcess::compile(const NvrtcInput& input) {
+  WorkerRequest request{*input.text, *input.name, input.options, input.name_expressions,
+                        input.precompiled_headers ? input.pch_dir : std::string()};
+  const int pid = pid_;
+  auto died = [&](const char* doing) {
+    kill_and_reap(doing);
+    const std::string how = WIFSIGNALED(exit_status_) ? fmt::format("was killed by signal {} ({})", WTERMSIG(exit_status_), strsignal(WTERMSIG(exit_status_)))
+                                                      : fmt::format("exited with status {}", WEXITSTATUS(exit_status_));
+    return Error(fmt::format("the compile worker (pid {}) {} while {} {}; nothing was cached and this process is "
+                             "unharmed. If it happens again, NVRTC may be crashing on this source: compile it in "
+                             "this process to see (EngineOptions{{.worker_processes = 0}})",
+                             pid, how, doing, *input.name));
+  };
+  if (!write_request(to_worker_, request)) throw died("sending");
+  while (true) {
+    int timeout_ms = k_poll_slice_ms;
+    if (input.deadline != std::chrono::steady_clock::time_point::max()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(input.deadline - std::chrono::steady_clock::now()).count();
+      if (left <= 0) {
+        kill_and_reap("past its deadline");
+        NvrtcOutput cancelled;
+        cancelled.cancelled = true;
+        return cancelled;
+      }
+      timeout_ms = static_cast<int>(std::min<long long>(left, k_poll_slice_ms));
+    }
+    if (input.cancel && input.cancel->load()) {
+      kill_and_reap("cancelled");
+      NvrtcOutput cancelled;
+      cancelled.cancelled = true;
+      return cancelled;
+    }
+    pollfd ready{from_worker_, POLLIN, 0};
+    const int polled = poll(&ready, 1, timeout_ms);
+    if (polled < 0 && errno != EINTR) throw died("waiting for");
+    if (polled > 0) break;
+  }
+  auto output = read_response(from_worker_);
+  if (!output) throw died("compiling");
+  return std::move(*output);
+}
+
+WorkerProcess* current_worker() { return t_worker; }
+
+WorkerPool::WorkerPool(std::size_t threads, std::filesystem::path worker_path) : worker_path_(std::move(worker_path)) {
+  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this](std::stop_token stop) { run(stop); });
+}
+
+WorkerPool::~WorkerPool() {
+  for (auto& thread : threads_) thread.request_stop();
+  ready_.notify_all();
+}  // jthreads join here; each thread's worker exits when its pipe closes
+
+void WorkerPool::submit(std::function<void()> job) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+  }
+  ready_.notify_one();
+}
+
+void WorkerPool::run(std::stop_token stop) {
+  std::unique_ptr<WorkerProcess> worker;
+  while (true) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(mutex_);
+      if (!ready_.wait(lock, stop, [this] { return !jobs_.empty(); })) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    if (!worker_path_.empty() && (!worker || worker->dead())) {
+      try {
+        worker = std::make_unique<WorkerProcess>(worker_path_);
+      } catch (const Error& error) {
+        log().warn("{}; compiling in this process instead", error.what());
+        worker.reset();
+      }
+    }
+    t_worker = worker.get();
+    job();  // jobs catch their own exceptions into their promises
+    t_worker = nullptr;
+  }
+}
+
+}  // namespace jitcu::detail

@@ -1,0 +1,107 @@
+#include "worker_protocol.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+namespace jitcu::detail {
+namespace {
+
+constexpr std::uint64_t k_max_frame_bytes = 1ull << 32;  // a cubin or PTX is far smaller
+
+bool write_all(int fd, const void* data, std::size_t size) {
+  const char* at = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t wrote = write(fd, at, size);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) return false;
+    at += wrote;
+    size -= static_cast<std::size_t>(wrote);
+  }
+  return true;
+}
+
+bool read_all(int fd, void* data, std::size_t size) {
+  char* at = static_cast<char*>(data);
+  while (size > 0) {
+    const ssize_t got = read(fd, at, size);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    at += got;
+    size -= static_cast<std::size_t>(got);
+  }
+  return true;
+}
+
+bool write_frame(int fd, const std::string& bytes) {
+  const std::uint64_t size = bytes.size();
+  return write_all(fd, &size, sizeof size) && write_all(fd, bytes.data(), bytes.size());
+}
+
+std::optional<std::string> read_frame(int fd) {
+  std::uint64_t size = 0;
+  if (!read_all(fd, &size, sizeof size) || size > k_max_frame_bytes) return std::nullopt;
+  std::string bytes(size, '\0');
+  if (!read_all(fd, bytes.data(), bytes.size())) return std::nullopt;
+  return bytes;
+}
+
+}  // namespace
+
+bool write_request(int fd, const WorkerRequest& request) {
+  const nlohmann::json head = {{"name", request.name},
+                               {"options", request.options},
+                               {"name_expressions", request.name_expressions},
+                               {"pch_dir", request.pch_dir}};
+  return write_frame(fd, head.dump()) && write_frame(fd, request.text);
+}
+
+std::optional<WorkerRequest> read_request(int fd) try {
+  auto head = read_frame(fd);
+  auto text = head ? read_frame(fd) : std::nullopt;
+  if (!text) return std::nullopt;
+  const auto json = nlohmann::json::parse(*head);
+  return WorkerRequest{std::move(*text), json.at("name").get<std::string>(),
+                       json.at("options").get<std::vector<std::string>>(),
+                       json.at("name_expressions").get<std::vector<std::string>>(),
+                       json.at("pch_dir").get<std::string>()};
+} catch (const nlohmann::json::exception&) {
+  return std::nullopt;
+}
+
+bool write_response(int fd, const NvrtcOutput& output) {
+  const nlohmann::json head = {{"ok", output.ok},
+                               {"invalid_option", output.invalid_option},
+                               {"cancelled", output.cancelled},
+                               {"result_name", output.result_name},
+                               {"lowered_names", output.lowered_names},
+                               {"milliseconds", output.milliseconds}};
+  return write_frame(fd, head.dump()) && write_frame(fd, output.ptx) && write_frame(fd, output.cubin) &&
+         write_frame(fd, output.log) && write_frame(fd, output.lto_ir);
+}
+
+std::optional<NvrtcOutput> read_response(int fd) try {
+  auto head = read_frame(fd);
+  if (!head) return std::nullopt;
+  NvrtcOutput output;
+  for (std::string* blob : {&output.ptx, &output.cubin, &output.log, &output.lto_ir}) {
+    auto bytes = read_frame(fd);
+    if (!bytes) return std::nullopt;
+    *blob = std::move(*bytes);
+  }
+  const auto json = nlohmann::json::parse(*head);
+  output.ok = json.at("ok").get<bool>();
+  output.invalid_option = json.at("invalid_option").get<bool>();
+  output.cancelled = json.at("cancelled").get<bool>();
+  output.result_name = json.at("result_name").get<std::string>();
+  output.lowered_names = json.at("lowered_names").get<std::map<std::string, std::string>>();
+  output.milliseconds = json.at("milliseconds").get<double>();
+  return output;
+} catch (const nlohmann::json::exception&) {
+  return std::nullopt;
+}
+
+}  // namespace jitcu::detail
