@@ -1,6 +1,7 @@
 #pragma once
 // The engine: compiles sources through the cache and hands back modules.
 #include <jitcu/cache/key.hpp>
+#include <jitcu/cache/store.hpp>
 #include <jitcu/module.hpp>
 #include <jitcu/options.hpp>
 #include <jitcu/source.hpp>
@@ -14,10 +15,6 @@
 #include <vector>
 
 namespace jitcu {
-
-namespace cache {
-class Store;
-}
 
 /// How an engine is set up; every field defaults to the environment.
 struct EngineOptions {
