@@ -114,7 +114,7 @@ struct ArgPack {
   std::array<void*, count + 1> slots{};       // +1: never a zero-sized array
   std::array<DevicePtr, count + 1> addresses{};  // storage for converted pointers
 
-  explicit ArgPack(HostStaging* staging, const Args&... args) {
+  explicit ArgPack([[maybe_unused]] HostStaging* staging, const Args&... args) {
     std::size_t i = 0;
     ((slots[i] = const_cast<void*>(ArgTraits<Args>::bind(args, addresses[i], staging)), ++i), ...);
   }
