@@ -133,9 +133,15 @@ struct Engine::Impl {
     if (store->location() != "memory") cache_dir = config.dir;
   }
 
-  ~Impl() {
-    std::lock_guard lock(pool_mutex);
-    pool.reset();  // joins its threads before the rest of the engine goes
+  ~Impl() { stop_pool(); }
+
+  void stop_pool() {
+    std::unique_ptr<detail::WorkerPool> stopping;
+    {
+      std::lock_guard lock(pool_mutex);
+      stopping = std::move(pool);
+    }
+    stopping.reset();  // runs what is queued, then joins its threads
   }
 
   int worker_count() const {
@@ -386,7 +392,11 @@ Engine::Engine() : Engine(EngineOptions{}) {}
 Engine::Engine(EngineOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {
   impl_->weak_self = impl_;
 }
-Engine::~Engine() = default;
+Engine::~Engine() {
+  // Finish queued async compiles and join the pool here, so the last reference to Impl is
+  // never dropped on a pool thread (which would then have to join itself).
+  if (impl_) impl_->stop_pool();
+}
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 
@@ -398,7 +408,8 @@ Module Engine::compile(const Source& source, const CompileOptions& options) {
 std::future<Module> Engine::compile_async(Source source, CompileOptions options) {
   auto promise = std::make_shared<std::promise<Module>>();
   auto future = promise->get_future();
-  impl_->worker_pool().submit([impl = impl_, promise, source = std::move(source), options = std::move(options)] {
+  // A raw pointer: ~Engine joins the pool before Impl can go.
+  impl_->worker_pool().submit([impl = impl_.get(), promise, source = std::move(source), options = std::move(options)] {
     try {
       auto [module, origin] = impl->compile(source, options);
       promise->set_value(Module(std::move(module), origin));
