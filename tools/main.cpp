@@ -62,6 +62,18 @@ int run(const Command& command) {
   }
 }
 
+CLI::App* add_cache_group(CLI::App& app, const GlobalOptions& global, std::vector<Command>& commands) {
+  CLI::App* cache = app.add_subcommand("cache", "inspect and maintain the cache: ls, show, stats, verify, "
+                                                "prune, clear, path");
+  cache->require_subcommand(1);
+  cache->fallthrough();
+  for (auto add : {add_ls_command, add_show_command, add_stats_command, add_verify_command, add_prune_command,
+                   add_clear_command, add_path_command}) {
+    commands.push_back(add(*cache, global));
+  }
+  return cache;
+}
+
 int main_with_args(int argc, char** argv) {
   CLI::App app("jitcu: compile CUDA C++ kernels with NVRTC through jitcu's cache, and inspect that cache",
                "jitcu");
@@ -71,6 +83,7 @@ int main_with_args(int argc, char** argv) {
   add_global_options(app, global);
   std::vector<Command> commands;
   commands.push_back(add_compile_command(app, global));
+  add_cache_group(app, global, commands);
   commands.push_back(add_info_command(app, global));
   for (Command& command : commands) command.app->fallthrough();  // --cache-dir after the command too
 

@@ -1,0 +1,190 @@
+// jitcu cache verify | prune | clear: checking and shrinking the cache.
+#include "commands.hpp"
+#include "entry_view.hpp"
+#include "format.hpp"
+
+#include <jitcu/cache/open_store.hpp>
+
+#include <map>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+namespace jitcu::tool {
+namespace {
+
+using nlohmann::json;
+
+struct VerifyArgs {
+  bool remove = false;
+  bool json = false;
+};
+
+struct PruneArgs {
+  std::string max_size;    // SIZE for parse_size
+  std::string older_than;  // DURATION for parse_duration
+  bool json = false;
+};
+
+struct ClearArgs {
+  bool json = false;
+};
+
+struct Damaged {
+  cache::VerifyResult result;
+  std::string source_name;  // empty when meta.json itself is damaged
+  std::string arch;
+};
+
+std::string plural(std::size_t n, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+std::vector<Damaged> damaged_entries(cache::Store& store, std::size_t& checked) {
+  const std::vector<cache::VerifyResult> results = store.verify();
+  checked = results.size();
+  std::map<cache::Key, const cache::FoundEntry*> by_key;
+  const std::vector<cache::FoundEntry> listed = store.list();  // blob damage leaves meta.json readable
+  for (const auto& entry : listed) by_key[entry.key] = &entry;
+  std::vector<Damaged> damaged;
+  for (const cache::VerifyResult& result : results) {
+    if (result.ok) continue;
+    Damaged item{result, {}, {}};
+    if (const auto it = by_key.find(result.key); it != by_key.end()) {
+      item.source_name = meta_text(it->second->meta, "source_name");
+      item.arch = meta_text(it->second->meta, "arch");
+    }
+    damaged.push_back(std::move(item));
+  }
+  return damaged;
+}
+
+std::string describe(const Damaged& item) {
+  const std::string what = item.source_name.empty() ? "" : fmt::format(" ({} {})", item.source_name, item.arch);
+  return fmt::format("damaged  {}{}: {}", item.result.key.short_hex(), what, item.result.problem);
+}
+
+Exit run_verify(const VerifyArgs& args, const GlobalOptions& global) {
+  const std::string dir = cache_dir(global).string();
+  const auto store = open_cache(global);
+  std::size_t checked = 0;
+  const std::vector<Damaged> damaged = damaged_entries(*store, checked);
+  if (args.remove) {
+    for (const Damaged& item : damaged) store->remove(item.result.key);
+  }
+  if (args.json) {
+    json list = json::array();
+    for (const Damaged& item : damaged) {
+      list.push_back({{"key", item.result.key.hex()}, {"key_prefix", item.result.key.short_hex()},
+                      {"source_name", item.source_name}, {"arch", item.arch}, {"problem", item.result.problem},
+                      {"removed", args.remove}});
+    }
+    print_json({{"cache_dir", dir}, {"checked", checked}, {"ok", damaged.empty()}, {"damaged", list}});
+    return damaged.empty() ? Exit::ok : Exit::failed;
+  }
+  if (damaged.empty()) {
+    fmt::print("checked {} in {}: every checksum matches\n", plural(checked, "entry", "entries"), dir);
+    return Exit::ok;
+  }
+  for (const Damaged& item : damaged) fmt::print("{}\n", describe(item));
+  const std::string count = fmt::format("{} of {} damaged", damaged.size(), plural(checked, "entry", "entries"));
+  if (args.remove) fmt::print("{}, now removed; the next compile of each makes it again\n", count);
+  else fmt::print("{}; the next compile of each replaces it, or `jitcu cache verify --remove` removes them now\n", count);
+  return Exit::failed;
+}
+
+CLI::Validator size_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (cache::parse_size(text)) return {};
+        return fmt::format("'{}' is not a size: use bytes or K, M, G, T (powers of 1024), e.g. 512M or 1.5G", text);
+      },
+      "");
+}
+
+CLI::Validator duration_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (parse_duration(text)) return {};
+        return fmt::format("'{}' is not a duration: use a positive count with s, m, h, d or w, e.g. 30s, "
+                           "10m, 2h, 7d",
+                           text);
+      },
+      "");
+}
+
+Exit run_prune(const PruneArgs& args, const GlobalOptions& global) {
+  if (args.max_size.empty() && args.older_than.empty()) {
+    fmt::print(stderr, "jitcu cache prune: say what to remove with --max-size SIZE, --older-than DURATION "
+                       "or both, e.g. `jitcu cache prune --max-size 512M --older-than 30d`\n");
+    return Exit::usage;
+  }
+  const std::string dir = cache_dir(global).string();
+  const auto store = open_cache(global);
+  std::size_t removed_old = 0;
+  std::size_t removed_for_size = 0;
+  if (!args.older_than.empty()) {
+    removed_old = store->prune_older_than(Clock::now() - *parse_duration(args.older_than));
+  }
+  if (!args.max_size.empty()) removed_for_size = store->prune_to_size(*cache::parse_size(args.max_size));
+  const cache::StoreStats stats = store->stats();
+  if (args.json) {
+    print_json({{"cache_dir", dir}, {"removed", removed_old + removed_for_size}, {"removed_older", removed_old},
+                {"removed_for_size", removed_for_size}, {"entries", stats.entries},
+                {"total_size_bytes", stats.total_size_bytes}});
+    return Exit::ok;
+  }
+  std::vector<std::string> why;
+  if (!args.older_than.empty()) why.push_back(fmt::format("{} last used over {} ago", removed_old, args.older_than));
+  if (!args.max_size.empty()) why.push_back(fmt::format("{} to fit {}", removed_for_size, args.max_size));
+  fmt::print("removed {} ({}); the cache now holds {}, {}\n",
+             plural(removed_old + removed_for_size, "entry", "entries"), fmt::format("{}", fmt::join(why, ", ")),
+             plural(stats.entries, "entry", "entries"), human_size(stats.total_size_bytes));
+  return Exit::ok;
+}
+
+Exit run_clear(const ClearArgs& args, const GlobalOptions& global) {
+  const std::string dir = cache_dir(global).string();
+  const auto store = open_cache(global);
+  const std::size_t removed = store->clear();
+  if (args.json) print_json({{"cache_dir", dir}, {"removed", removed}});
+  else fmt::print("removed {} from {}\n", plural(removed, "entry", "entries"), dir);
+  return Exit::ok;
+}
+
+}  // namespace
+
+Command add_verify_command(CLI::App& cache, const GlobalOptions& global) {
+  auto args = std::make_shared<VerifyArgs>();
+  CLI::App* app = cache.add_subcommand("verify", "check every entry's checksums; exit 1 when any is damaged");
+  app->add_flag("--remove", args->remove, "remove the damaged entries (otherwise the next compile replaces them)");
+  app->add_flag("--json", args->json, "print one JSON document instead of text");
+  return {app, [args, &global] { return run_verify(*args, global); }};
+}
+
+Command add_prune_command(CLI::App& cache, const GlobalOptions& global) {
+  auto args = std::make_shared<PruneArgs>();
+  CLI::App* app = cache.add_subcommand("prune", "remove least recently used entries");
+  app->add_option("--max-size", args->max_size, "remove least recently used entries until the cache fits SIZE "
+                                                "(e.g. 512M, 2G)")
+      ->check(size_validator())
+      ->type_name("SIZE");
+  app->add_option("--older-than", args->older_than, "remove entries last used longer ago than DURATION "
+                                                    "(e.g. 30s, 10m, 2h, 7d)")
+      ->check(duration_validator())
+      ->type_name("DURATION");
+  app->add_flag("--json", args->json, "print one JSON document instead of text");
+  return {app, [args, &global] { return run_prune(*args, global); }};
+}
+
+Command add_clear_command(CLI::App& cache, const GlobalOptions& global) {
+  auto args = std::make_shared<ClearArgs>();
+  CLI::App* app = cache.add_subcommand("clear", "remove every entry");
+  app->add_flag("--json", args->json, "print one JSON document instead of text");
+  return {app, [args, &global] { return run_clear(*args, global); }};
+}
+
+}  // namespace jitcu::tool
