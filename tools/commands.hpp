@@ -14,5 +14,6 @@ Command add_show_command(CLI::App& cache, const GlobalOptions& global);      // 
 Command add_verify_command(CLI::App& cache, const GlobalOptions& global);    // cache_maintenance.cpp
 Command add_prune_command(CLI::App& cache, const GlobalOptions& global);     // cache_maintenance.cpp
 Command add_clear_command(CLI::App& cache, const GlobalOptions& global);     // cache_maintenance.cpp
+Command add_explain_command(CLI::App& cache, const GlobalOptions& global);   // explain.cpp
 
 }  // namespace jitcu::tool

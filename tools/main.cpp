@@ -64,11 +64,11 @@ int run(const Command& command) {
 
 CLI::App* add_cache_group(CLI::App& app, const GlobalOptions& global, std::vector<Command>& commands) {
   CLI::App* cache = app.add_subcommand("cache", "inspect and maintain the cache: ls, show, stats, verify, "
-                                                "prune, clear, path");
+                                                "prune, clear, path, explain");
   cache->require_subcommand(1);
   cache->fallthrough();
   for (auto add : {add_ls_command, add_show_command, add_stats_command, add_verify_command, add_prune_command,
-                   add_clear_command, add_path_command}) {
+                   add_clear_command, add_path_command, add_explain_command}) {
     commands.push_back(add(*cache, global));
   }
   return cache;
