@@ -19,7 +19,9 @@ const std::string& Kernel::name() const { return state_->record().name; }
 const std::vector<ParamInfo>& Kernel::params() const { return state_->record().params; }
 
 void Kernel::check_arguments(std::span<const ArgInfo> args) const {
-  if (state_->last_matched.load(std::memory_order_relaxed) == args.data()) return;  // same types as last time
+  // Same types as last time: already checked. An empty pack's data() may be nullptr, which is
+  // also "nothing matched yet", so an empty pack is always checked.
+  if (!args.empty() && state_->last_matched.load(std::memory_order_relaxed) == args.data()) return;
   const auto& params = state_->record().params;
   if (args.size() != params.size())
     throw ArgumentError(fmt::format("kernel '{}' takes {} parameter(s) but the launch passed {} argument(s); "
