@@ -343,7 +343,11 @@ struct Engine::Impl {
     detail::NvrtcInput input{&source.text(), &source.name(), prepared.nvrtc, compile_options.name_expressions};
     if (compile_options.time_limit.count() > 0) input.deadline = std::chrono::steady_clock::now() + compile_options.time_limit;
     input.cancel = compile_options.cancel.get();
-    input.precompiled_headers = options.precompiled_headers && !detail::include_lines(source.text()).empty();
+    // NVRTC's automatic PCH does not notice an edited user header: the next compile in this
+    // process reuses the old header's PCH (a changed #define kept its old value, under the new
+    // key). Toolkit headers do not change under a running process, so only they get it.
+    input.precompiled_headers =
+        options.precompiled_headers && headers.empty() && !detail::include_lines(source.text()).empty();
     auto* worker = detail::current_worker();
     if (worker) input.pch_dir = worker_pch_dir();
     auto output = worker ? worker->compile(input) : detail::nvrtc_compile(input);
