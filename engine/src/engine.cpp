@@ -375,14 +375,17 @@ struct Engine::Impl {
     if (!output.invalid_option) throw detail::make_compile_error(source, output.log, output.result_name);
     static const std::string empty_text = "", empty_name = "jitcu_option_probe.cu";
     std::vector<std::string> base(prepared.nvrtc.begin(), prepared.nvrtc.end() - static_cast<std::ptrdiff_t>(prepared.user_given.size()));
-    std::string refused;
+    const auto refuses = [](const std::vector<std::string>& probe_options) {
+      return detail::nvrtc_compile({&empty_text, &empty_name, probe_options, {}}).invalid_option;
+    };
+    // Of jitcu's own options only the arch can be refused (sm_10 has the right shape); then
+    // every probe below would fail too and blame the user's first option.
+    std::string refused = refuses(base) ? "-arch=" + prepared.arch : "";
     for (const auto& option : prepared.user_given) {
+      if (!refused.empty()) break;
       auto probe = base;
       probe.push_back(option);
-      if (detail::nvrtc_compile({&empty_text, &empty_name, probe, {}}).invalid_option) {
-        refused = option;
-        break;
-      }
+      if (refuses(probe)) refused = option;
     }
     if (refused.empty()) refused = fmt::format("{}", fmt::join(prepared.nvrtc, " "));
     throw Error(fmt::format("compiling {}: NVRTC refused the option '{}' (NVRTC_ERROR_INVALID_OPTION){}; check "
