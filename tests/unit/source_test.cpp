@@ -1,0 +1,78 @@
+// Source: a file read now, or a string with a name; the name is what errors and includes use.
+#include "engine_support.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace jitcu;
+using namespace jitcu::test;
+
+namespace {
+
+/// Changes the current directory for the life of the object.
+class ScopedCurrentDir {
+ public:
+  explicit ScopedCurrentDir(const std::filesystem::path& dir) : old_(std::filesystem::current_path()) {
+    std::filesystem::current_path(dir);
+  }
+  ~ScopedCurrentDir() {
+    std::error_code ignored;
+    std::filesystem::current_path(old_, ignored);
+  }
+  ScopedCurrentDir(const ScopedCurrentDir&) = delete;
+  ScopedCurrentDir& operator=(const ScopedCurrentDir&) = delete;
+
+ private:
+  std::filesystem::path old_;
+};
+
+}  // namespace
+
+TEST_CASE("Source::file reads the file now and is named by its path") {
+  TempDir tmp;
+  const auto path = tmp / "k.cu";
+  write_file(path, "extern \"C\" __global__ void k() {}\n");
+  const Source source = Source::file(path);
+  write_file(path, "changed later\n");  // the text was read at Source::file
+  CHECK(source.text() == "extern \"C\" __global__ void k() {}\n");
+  CHECK(source.name() == path.string());
+  CHECK(source.directory() == tmp.path().lexically_normal());
+  CHECK(source.from_file());
+}
+
+TEST_CASE("Source::file of a missing file throws an Error naming the path") {
+  TempDir tmp;
+  const auto missing = tmp / "no_such_kernel.cu";
+  CHECK_THROWS_WITH_AS(Source::file(missing), doctest::Contains(missing.string().c_str()), Error);
+  CHECK_THROWS_WITH_AS(Source::file(tmp.path()), doctest::Contains("folder"), Error);
+}
+
+TEST_CASE("Source::string keeps its name; quoted includes resolve against the name's folder") {
+  TempDir tmp;
+  const Source unnamed = Source::string("__global__ void k() {}");
+  CHECK(unnamed.name() == "jitcu_program.cu");
+  CHECK_FALSE(unnamed.from_file());
+  CHECK(Source::string("x", "").name() == "jitcu_program.cu");
+
+  const Source absolute = Source::string("x", (tmp / "sub" / "k.cu").string());
+  CHECK(absolute.name() == (tmp / "sub" / "k.cu").string());
+  CHECK(absolute.directory() == (tmp / "sub").lexically_normal());
+
+  const ScopedCurrentDir cwd(tmp.path());
+  const Source relative = Source::string("x", "sub/k.cu");
+  CHECK(relative.name() == "sub/k.cu");
+  CHECK(relative.directory() == (std::filesystem::current_path() / "sub").lexically_normal());
+  CHECK(Source::string("x", "k.cu").directory() == std::filesystem::current_path().lexically_normal());
+}
+
+TEST_CASE("a relative Source::file keeps the path as given and finds its headers") {
+  TempDir tmp;
+  write_file(tmp / "src" / "k.cu", "#include \"k.h\"\nextern \"C\" __global__ void k(int* p) { *p = VALUE; }\n");
+  write_file(tmp / "src" / "k.h", "#define VALUE 7\n");
+  const ScopedCurrentDir cwd(tmp.path());
+  const Source source = Source::file("src/k.cu");
+  CHECK(source.name() == "src/k.cu");
+  CHECK(source.directory() == (std::filesystem::current_path() / "src").lexically_normal());
+  auto engine = engine_in(tmp);
+  const Module module = engine.compile(source);
+  CHECK(module.has_kernel("k"));
+}
