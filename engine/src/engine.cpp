@@ -3,6 +3,7 @@
 #include "entry_codec.hpp"
 #include "headers.hpp"
 #include "linker.hpp"
+#include "toolkit.hpp"
 #include "worker_pool.hpp"
 #include "nvrtc.hpp"
 #include "prepared_options.hpp"
@@ -10,6 +11,7 @@
 
 #include <jitcu/cache/log.hpp>
 #include <jitcu/cache/open_store.hpp>
+#include <jitcu/cache/sha256.hpp>
 #include <jitcu/device.hpp>
 #include <jitcu/engine.hpp>
 #include <jitcu/error.hpp>
@@ -165,20 +167,22 @@ struct Engine::Impl {
       return *pool;
     }
     auto path = detail::find_worker_executable();
-    if (!cache_dir.empty()) detail::prune_pch_folder(cache_dir / "pch", k_pch_folder_limit_bytes);
+    if (!cache_dir.empty()) detail::prune_pch_folder(worker_pch_dir(), k_pch_folder_limit_bytes);
     pool = std::make_unique<detail::WorkerPool>(static_cast<std::size_t>(workers), std::move(path));
     return *pool;
   }
 
   // Precompiled headers that workers share: in the cache (they outlive processes), else in
   // this process's own folder.
+  // One folder per NVRTC build and toolkit: a PCH made from other toolkit headers must not load.
   std::string worker_pch_dir() const {
     if (cache_dir.empty()) return detail::process_pch_folder().string();
+    const auto toolkit_id = cache::sha256_hex(detail::toolkit().nvrtc_identity + "\n" + detail::toolkit().root.string());
+    const auto folder = cache_dir / "pch" / toolkit_id.substr(0, 16);
     std::error_code ignored;
-    std::filesystem::create_directories(cache_dir / "pch", ignored);
-    return (cache_dir / "pch").string();
+    std::filesystem::create_directories(folder, ignored);
+    return folder.string();
   }
-
 
   std::pair<std::shared_ptr<const detail::ModuleState>, Origin> compile(const Source& source, const CompileOptions& wanted) {
     const auto start = std::chrono::steady_clock::now();
