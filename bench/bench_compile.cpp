@@ -1,0 +1,90 @@
+// Compile through jitcu against raw NVRTC with the same options (raw_nvrtc, a separate process
+// so this one never links NVRTC):
+//  - cold compile of the seed kernel (kernels/vector_ops.cu): context up, empty cache, a new
+//    Engine on a fresh cache folder each time; timed: Source::file + Engine::compile.
+//  - repeat compile() of the same source in one process (the in-process cache), per call.
+// Runs without a GPU too (then without a context, for sm_90 or $JITCU_ARCH).
+#include "jitcu_side.hpp"
+
+#include <string>
+#include <vector>
+
+namespace {
+using bench::Clock;
+using bench::Json;
+
+int run(int, char**) {
+  bench::Report report("bench_compile");
+  const int reps = bench::env_int("JITCU_BENCH_REPS", 15);
+  const bool gpu = jitcu::cuda_available();
+  if (gpu) jitcu::synchronize();  // context up: cuInit and the primary context are not timed
+  else report.note("no CUDA device (" + jitcu::cuda_unavailable_reason() + "): measured without a context");
+  const std::string kernel = bench::seed_kernel().string();
+  bench::TempDir scratch("compile");
+  const std::string arch = bench::engine_at(scratch.path() / "arch").default_arch();
+
+  std::vector<std::string> raw_command = {bench::sibling("raw_nvrtc").string(), "compile", kernel, arch,
+                                          std::to_string(reps), "2"};
+  if (gpu) raw_command.push_back("--context");
+  // The floor is measured before and after jitcu, and its samples merged, to cancel drift.
+  std::vector<double> raw_ms;
+  auto run_raw = [&] {
+    const Json raw = bench::run_json_child(raw_command, {}, 120);
+    for (double ms : bench::samples_of(raw["results"]["compile_ms"])) raw_ms.push_back(ms);
+    report.info("raw_options", raw["info"]["options"]);
+    report.info("nvrtc", raw["info"]["nvrtc"]);
+  };
+  run_raw();
+
+  std::vector<double> jitcu_ms;
+  int counter = 0;
+  auto cold_compile = [&] {
+    const auto dir = scratch.path() / ("cold-" + std::to_string(counter++));
+    jitcu::Engine engine = bench::engine_at(dir);
+    const auto start = Clock::now();
+    const jitcu::Module module = engine.compile(jitcu::Source::file(kernel));
+    const double ms = bench::ms_since(start);
+    bench::require(module.origin() == jitcu::Origin::compiled,
+                   std::string("a compile into an empty cache was not a miss but ") + bench::origin_name(module.origin()));
+    bench::require(module.has_kernel("dot_product"), "the seed module has no dot_product");
+    return ms;
+  };
+  cold_compile();  // warm-up: opens NVRTC, reads the toolkit
+  cold_compile();
+  for (int i = 0; i < reps; ++i) jitcu_ms.push_back(cold_compile());
+  run_raw();
+
+  report.result("jitcu_cold_compile_ms", bench::stats(jitcu_ms, "ms"));
+  report.result("raw_cold_compile_ms", bench::stats(raw_ms, "ms"));
+  report.info("arch", arch);
+  report.info("context_up", gpu);
+
+  // The in-process cache: compile() of a source this process compiled already.
+  jitcu::Engine engine = bench::engine_at(scratch.path() / "repeat");
+  const jitcu::Source source = jitcu::Source::file(kernel);
+  engine.compile(source);
+  constexpr int calls = 100000;
+  std::vector<double> compile_us, compile_and_kernel_us;
+  for (int r = 0; r < 7; ++r) {
+    auto start = Clock::now();
+    for (int i = 0; i < calls; ++i) {
+      const jitcu::Module module = engine.compile(source);
+      if (module.origin() != jitcu::Origin::process_cache) throw bench::Failure("a repeat compile was not an in-process hit");
+    }
+    compile_us.push_back(bench::ms_since(start) * 1000.0 / calls);
+    start = Clock::now();
+    for (int i = 0; i < calls; ++i) {
+      const jitcu::Kernel k = engine.compile(source).kernel("dot_product");
+      if (k.params().size() != 4) throw bench::Failure("dot_product should have 4 parameters");
+    }
+    compile_and_kernel_us.push_back(bench::ms_since(start) * 1000.0 / calls);
+  }
+  report.result("repeat_compile_us", bench::stats(compile_us, "us"));
+  report.result("repeat_compile_and_kernel_us", bench::stats(compile_and_kernel_us, "us"));
+  report.info("repeat_calls_per_rep", calls);
+  return report.print();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return bench::guarded_main("bench_compile", run, argc, argv); }
