@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Joins the benchmark programs' JSON into bench.json and writes performance.md.
+
+  make_table.py --dir RAW_DIR --json OUT.json --md OUT.md [--gpu TEXT] [--command TEXT]
+
+RAW_DIR holds NAME.json (a program's stdout) and NAME.status (its exit status, or "missing")
+for every program bench/run-all ran. Standard library only.
+"""
+import argparse
+import datetime
+import json
+import os
+import sys
+
+EXIT_NO_DEVICE = 77
+
+
+def load_programs(raw_dir):
+    programs = {}
+    for name in sorted(os.listdir(raw_dir)):
+        if not name.endswith(".status"):
+            continue
+        program = name[: -len(".status")]
+        with open(os.path.join(raw_dir, name)) as f:
+            status = f.read().strip()
+        entry = {"status": status, "output": None, "error": None}
+        path = os.path.join(raw_dir, program + ".json")
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            try:
+                with open(path) as f:
+                    entry["output"] = json.load(f)
+            except ValueError as error:
+                entry["error"] = "its output is not JSON: %s" % error
+        programs[program] = entry
+    return programs
+
+
+def value(programs, program, result, field="median"):
+    """A number from a program's results, or None when the program or the result is missing."""
+    entry = programs.get(program)
+    if not entry or not entry["output"]:
+        return None
+    found = entry["output"].get("results", {}).get(result)
+    if isinstance(found, dict):
+        found = found.get(field)
+    return found if isinstance(found, (int, float)) else None
+
+
+def info_value(programs, program, name):
+    entry = programs.get(program)
+    if not entry or not entry["output"]:
+        return None
+    return entry["output"].get("info", {}).get(name)
+
+
+def check(programs, program, name):
+    entry = programs.get(program)
+    if not entry or not entry["output"]:
+        return None
+    return entry["output"].get("checks", {}).get(name)
+
+
+def fmt(number, unit):
+    if number is None:
+        return "n/a"
+    if unit == "GB/s":
+        return "%.0f GB/s" % number
+    if unit == "us":
+        return "%.2f µs" % number if number < 100 else "%.0f µs" % number
+    if unit == "ms":
+        if number < 1:
+            return "%.3f ms" % number
+        return "%.1f ms" % number if number < 100 else "%.0f ms" % number
+    return "%g %s" % (number, unit)
+
+
+class Row:
+    """One line of the table. kind: 'ratio' (jitcu / floor, lower is better), 'speedup' (floor /
+    jitcu, higher is better), 'fraction' (jitcu / floor for bandwidth, higher is better), 'absolute'."""
+
+    def __init__(self, measure, unit, jitcu, floor=None, cupy=None, kind="ratio", goal="—", met=None, floor_note="",
+                 sources=(), floor_only=False):
+        self.measure, self.unit, self.jitcu, self.floor, self.cupy = measure, unit, jitcu, floor, cupy
+        self.kind, self.goal, self.met, self.floor_note = kind, goal, met, floor_note
+        self.sources, self.floor_only = sources, floor_only
+        self.failed_sources = []  # filled by build_rows: programs that failed or failed a check
+
+    def ratio(self):
+        if self.jitcu is None or self.floor is None or self.jitcu == 0 or self.floor == 0:
+            return None
+        return self.floor / self.jitcu if self.kind == "speedup" else self.jitcu / self.floor
+
+    def cells(self):
+        r = self.ratio()
+        if r is None:
+            ratio = "—" if (self.floor is None and self.kind == "absolute") or self.floor_only else "n/a"
+        elif self.kind == "speedup":
+            ratio = "%.1f× faster" % r if r >= 1 else "%.2f× (slower)" % r
+        else:
+            ratio = "%.2f×" % r
+        met = self.met(self) if self.met else None
+        if isinstance(met, str) and met != "info":
+            met_text = met
+        else:
+            met_text = "—" if met == "info" else ("yes" if met else ("**NO**" if met is not None else "n/a"))
+        if self.failed_sources:  # a number from a program that failed a check is not a result
+            met_text = "**NO** (%s failed; see below)" % ", ".join("`%s`" % s for s in self.failed_sources)
+        floor = fmt(self.floor, self.unit) if self.floor is not None else ("—" if self.kind == "absolute" else "n/a")
+        if self.floor_note and self.floor is not None:
+            floor += " " + self.floor_note
+        jitcu = "—" if self.floor_only else fmt(self.jitcu, self.unit)
+        return [self.measure, jitcu, floor, ratio,
+                fmt(self.cupy, self.unit) if self.cupy is not None else "n/a", self.goal, met_text]
+
+
+def ratio_at_most(limit):
+    return lambda row: None if row.ratio() is None else row.ratio() <= limit
+
+
+def speedup_at_least(limit):
+    return lambda row: None if row.ratio() is None else row.ratio() >= limit
+
+
+def info(row):
+    return "info"
+
+
+def failed(programs, name):
+    """True when a program ran and failed (or failed a check); a skip is not a failure."""
+    entry = programs.get(name)
+    if not entry:
+        return False
+    status = entry["status"]
+    return status not in ("0", str(EXIT_NO_DEVICE)) and not status.startswith("skipped") and status != "missing"
+
+
+def build_rows(p):
+    rows = []
+    rows.append(Row("Cold compile, seed kernel (context up, empty cache)", "ms",
+                    value(p, "bench_compile", "jitcu_cold_compile_ms"), value(p, "bench_compile", "raw_cold_compile_ms"),
+                    value(p, "cupy_bench", "cold_compile_ms"), goal="≤ 1.05× raw", met=ratio_at_most(1.05), sources=("bench_compile", )))
+
+    hit = value(p, "bench_process", "jitcu_hit_ms")
+    cupy_hit = value(p, "cupy_bench", "warm_hit_ms")
+    nvrtc_ok = check(p, "bench_process", "nvrtc_never_loaded")
+
+    def hit_met(row):
+        if row.ratio() is None or nvrtc_ok is None:
+            return None
+        met = row.ratio() <= 1.5 and bool(nvrtc_ok)
+        if cupy_hit is None:
+            return "yes (CuPy not measured)" if met else "**NO**"
+        return met and hit is not None and cupy_hit / hit >= 50
+    hit_goal = "≤ 1.5× raw, ≥ 50× faster than CuPy, NVRTC never loaded"
+    if hit and cupy_hit:
+        hit_goal += " (CuPy/jitcu = %.0f×; NVRTC %s)" % (cupy_hit / hit, "not loaded" if nvrtc_ok else "LOADED" if nvrtc_ok is not None else "n/a")
+    rows.append(Row("Disk-cache hit to first kernel done (new process, context up)", "ms", hit,
+                    value(p, "bench_process", "raw_hit_ms"), cupy_hit, goal=hit_goal, met=hit_met, sources=("bench_process", )))
+    rows.append(Row("Whole new process, warm cache: spawn to exit", "ms", value(p, "bench_process", "jitcu_process_ms"),
+                    value(p, "bench_process", "raw_process_ms"), value(p, "cupy_bench", "process_ms"),
+                    goal="≤ 1.05× raw", met=ratio_at_most(1.05), sources=("bench_process", )))
+    rows.append(Row("Whole new process, warm cache: spawn to first kernel finished", "ms",
+                    value(p, "bench_process", "jitcu_spawn_to_kernel_ms"), value(p, "bench_process", "raw_spawn_to_kernel_ms"),
+                    value(p, "cupy_bench", "spawn_to_kernel_ms"), goal="≤ 1.05× raw", met=ratio_at_most(1.05), sources=("bench_process", )))
+    rows.append(Row("Repeat compile() of the same source, one process", "us",
+                    value(p, "bench_compile", "repeat_compile_us"), None, value(p, "cupy_bench", "in_memory_us"),
+                    kind="absolute", goal="≤ 1 µs",
+                    met=lambda row: None if row.jitcu is None else row.jitcu <= 1.0, sources=("bench_compile", )))
+    rows.append(Row("Checked launch, 4 parameters, 200k back to back", "us",
+                    value(p, "bench_launch", "jitcu_launch_us"), value(p, "bench_launch", "raw_launch_us"),
+                    value(p, "cupy_bench", "launch_us"), goal="≤ 1.05× raw", met=ratio_at_most(1.05), sources=("bench_launch", )))
+    rows.append(Row("CUB BlockReduce, new process, second time (disk hit)", "ms",
+                    value(p, "bench_headers", "jitcu_second_ms"), value(p, "bench_headers", "raw_ms"), None,
+                    kind="speedup", goal="≥ 5× faster than raw NVRTC (no PCH)", met=speedup_at_least(5), sources=("bench_headers", )))
+    rows.append(Row("CUB BlockReduce, new process, first time (NVRTC runs)", "ms",
+                    value(p, "bench_headers", "jitcu_first_ms"), value(p, "bench_headers", "raw_ms"), None,
+                    goal="report", met=info, sources=("bench_headers", )))
+    rows.append(Row("A different CUB kernel, new process (NVRTC runs)", "ms",
+                    value(p, "bench_headers", "jitcu_other_kernel_ms"), value(p, "bench_headers", "raw_other_kernel_ms"),
+                    None, goal="report", met=info, sources=("bench_headers", )))
+    rows.append(Row("CUB, new process, second time, through compile_async (a worker)", "ms",
+                    value(p, "bench_headers", "worker_second_ms"), value(p, "bench_headers", "raw_ms"), None,
+                    kind="speedup", goal="≥ 5× faster than raw NVRTC (no PCH)", met=speedup_at_least(5),
+                    sources=("bench_headers", )))
+    rows.append(Row("A different CUB kernel, new process, through a worker (PCH kept in the cache)", "ms",
+                    value(p, "bench_headers", "worker_other_kernel_ms"), value(p, "bench_headers", "raw_other_kernel_ms"),
+                    None, goal="report (DESIGN: 228 ms with PCH vs 1347 ms)", met=info, sources=("bench_headers", )))
+    raw_serial = value(p, "bench_batch", "raw_serial_ms")
+    rows.append(Row("64 sources: 16 threads on one Engine", "ms", value(p, "bench_batch", "jitcu_threads_ms"), raw_serial,
+                    None, kind="speedup", goal="≥ 10× one-by-one NVRTC", met=speedup_at_least(10),
+                    floor_note="(one by one)", sources=("bench_batch", )))
+    rows.append(Row("64 sources: 16 processes × 4", "ms", value(p, "bench_batch", "jitcu_processes_ms"), raw_serial,
+                    None, kind="speedup", goal="≥ 10× one-by-one NVRTC", met=speedup_at_least(10),
+                    floor_note="(one by one)", sources=("bench_batch", )))
+    rows.append(Row("64 sources: Engine::compile_many (worker processes started in the call)", "ms",
+                    value(p, "bench_batch", "jitcu_compile_many_ms"), raw_serial, None, kind="speedup",
+                    goal="≥ 10× one-by-one NVRTC", met=speedup_at_least(10), floor_note="(one by one)",
+                    sources=("bench_batch", )))
+    rows.append(Row("64 other sources: compile_many again (workers running)", "ms",
+                    value(p, "bench_batch", "jitcu_compile_many_warm_pool_ms"), raw_serial, None, kind="speedup",
+                    goal="≥ 10× one-by-one NVRTC", met=speedup_at_least(10), floor_note="(one by one)",
+                    sources=("bench_batch", )))
+    rows.append(Row("64 sources: raw NVRTC on 16 threads (reference)", "ms", value(p, "bench_batch", "raw_threads_ms"),
+                    raw_serial, None, kind="speedup", goal="report", met=info, floor_note="(one by one)", sources=("bench_batch", )))
+    entries = info_value(p, "bench_lookup", "large_entries")
+    large = "{:,}".format(entries) if isinstance(entries, int) else "100,000"
+    rows.append(Row("Cache lookup, %s entries vs 100: new Engine + compile() hit" % large, "ms",
+                    value(p, "bench_lookup", "large_engine_hit_ms"), value(p, "bench_lookup", "small_engine_hit_ms"),
+                    None, goal="≤ 1.1×", met=ratio_at_most(1.1), floor_note="(100 entries)", sources=("bench_lookup", )))
+    rows.append(Row("Cache lookup, %s entries vs 100: DiskStore::find" % large, "us",
+                    value(p, "bench_lookup", "large_find_real_us"), value(p, "bench_lookup", "small_find_real_us"),
+                    None, goal="≤ 1.1×", met=ratio_at_most(1.1), floor_note="(100 entries)", sources=("bench_lookup", )))
+    copy = value(p, "bench_bandwidth", "memcpy_dtod_gbps")
+    rows.append(Row("Bandwidth: cuMemcpyDtoD, n = 2^26 (read + write)", "GB/s", None, copy, None,
+                    kind="fraction", goal="the floor", met=info, floor_only=True, sources=("bench_bandwidth", )))
+    rows.append(Row("Bandwidth: c = a*b through jitcu (12 B/element)", "GB/s", value(p, "bench_bandwidth", "jitcu_multiply_gbps"),
+                    copy, value(p, "cupy_bench", "multiply_gbps"), kind="fraction", goal="report (share of the copy)",
+                    met=info, floor_note="(copy)", sources=("bench_bandwidth", )))
+    rows.append(Row("Bandwidth: float4 sum through jitcu (4 B/element)", "GB/s", value(p, "bench_bandwidth", "jitcu_sum4_gbps"),
+                    copy, value(p, "cupy_bench", "sum_gbps"), kind="fraction", goal="report (share of the copy)",
+                    met=info, floor_note="(copy)", sources=("bench_bandwidth", )))
+    for row in rows:
+        row.failed_sources = [name for name in row.sources if failed(p, name)]
+    return rows
+
+
+def status_lines(programs):
+    lines = []
+    for name, entry in sorted(programs.items()):
+        status = entry["status"]
+        if status == "0":
+            text = "ok"
+        elif status == str(EXIT_NO_DEVICE):
+            text = "SKIPPED (no CUDA device)"
+        elif status.startswith("skipped"):
+            text = status
+        elif status == "missing":
+            text = "NOT BUILT (executable missing)"
+        else:
+            text = "FAILED (exit status %s)" % status
+            if entry["output"]:
+                failed = [k for k, v in entry["output"].get("checks", {}).items() if v is False]
+                if failed:
+                    text += "; failed checks: " + ", ".join(failed)
+        if entry["error"]:
+            text += "; " + entry["error"]
+        lines.append("- `%s`: %s" % (name, text))
+    return lines
+
+
+def details(programs):
+    lines = []
+    for name, entry in sorted(programs.items()):
+        output = entry["output"]
+        if not output:
+            continue
+        lines.append("")
+        lines.append("`%s`" % name)
+        lines.append("")
+        for result, v in output.get("results", {}).items():
+            if isinstance(v, dict) and "median" in v:
+                lines.append("- %s: median %s, min %s, n = %s" % (result, fmt(v["median"], v.get("unit", "")),
+                                                                  fmt(v["min"], v.get("unit", "")), v.get("count")))
+            elif isinstance(v, (int, float)):
+                lines.append("- %s: %.4g" % (result, v))
+        for check_name, passed in output.get("checks", {}).items():
+            lines.append("- check %s: %s" % (check_name, "passed" if passed else "**FAILED**"))
+        for note in output.get("notes", []):
+            lines.append("- note: %s" % note)
+    return lines
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--json", required=True)
+    parser.add_argument("--md", required=True)
+    parser.add_argument("--gpu", default="unknown")
+    parser.add_argument("--command", default="bench/run-all")
+    args = parser.parse_args()
+
+    programs = load_programs(args.dir)
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    rows = build_rows(programs)
+    header = ["measure", "jitcu", "floor", "ratio", "CuPy", "goal", "met?"]
+    table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        table.append("| " + " | ".join(row.cells()) + " |")
+
+    md = ["# jitcu benchmarks", "",
+          "- GPU: %s" % args.gpu, "- date: %s" % date, "- command: `%s`" % args.command, "",
+          "Medians; every ratio is jitcu against its floor measured in the same run. \"n/a\": the program "
+          "did not run or failed (see below).", ""]
+    md += table
+    md += ["", "## Programs", ""] + status_lines(programs)
+    md += ["", "## All measurements"] + details(programs)
+    with open(args.md, "w") as f:
+        f.write("\n".join(md) + "\n")
+
+    combined = {"gpu": args.gpu, "date": date, "command": args.command,
+                "programs": {name: {"status": e["status"], "error": e["error"], **(e["output"] or {})}
+                             for name, e in programs.items()},
+                "table": [dict(zip(header, row.cells())) for row in rows]}
+    with open(args.json, "w") as f:
+        json.dump(combined, f, indent=1)
+        f.write("\n")
+    print("\n".join(table))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
