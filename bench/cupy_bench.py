@@ -229,9 +229,10 @@ def measure(cupy, numpy, code, scratch):
     if abs(device_sum - host_sum) > 1e-4 * abs(host_sum) + 1e-3:
         raise RuntimeError("cupy.sum gave %r, the CPU %r" % (device_sum, host_sum))
 
+    name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
     print(json.dumps({"program": "cupy_bench", "results": results, "checks": {}, "notes": [
         "cupy.multiply(a, b, out=c) for the elementwise row (no allocation per call)"],
-        "info": {"cupy": cupy.__version__, "device": cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()}},
+        "info": {"cupy": cupy.__version__, "device": name.decode() if isinstance(name, bytes) else str(name)}},
         indent=1))
     return 0
 
