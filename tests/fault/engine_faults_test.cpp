@@ -1,0 +1,164 @@
+// The engine against broken things, with real processes and files: a compiler killed while it
+// holds a key's lock, entries damaged on disk in every way, an entry another engine version
+// wrote, an unusable cache folder, an NVRTC that does not load.
+#include "engine_support.hpp"
+
+#include <jitcu/cache/sha256.hpp>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+
+#include <functional>
+
+using namespace jitcu;
+using namespace jitcu::test;
+
+namespace {
+
+const std::map<std::string, std::string> k_no_override{{"JITCU_DISABLE_CACHE", ""}};
+
+/// Runs compile_child under `timeout` (a lock that is never released must fail, not hang).
+ProcessResult run_child(const std::map<std::string, std::string>& env, std::vector<std::string> args) {
+  std::vector<std::string> argv{"timeout", "120", JITCU_TEST_CHILD};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto all_env = k_no_override;
+  for (const auto& [name, value] : env) all_env[name] = value;
+  return run_process(argv, all_env);
+}
+
+/// Rewrites an entry's meta.json with `change` applied, keeping the store's checksum valid, as
+/// another jitcu build would have written it.
+void rewrite_meta(const std::filesystem::path& entry_dir, const std::function<void(nlohmann::json&)>& change) {
+  auto meta = nlohmann::json::parse(read_file(entry_dir / "meta.json"));
+  change(meta);
+  meta.erase("meta_sha256");
+  meta["meta_sha256"] = cache::sha256_hex(meta.dump());
+  write_file(entry_dir / "meta.json", meta.dump(2));
+}
+
+void check_entries_verify(const TempDir& cache) {
+  auto engine = engine_in(cache);
+  const auto results = engine.store().verify();
+  CHECK_FALSE(results.empty());
+  for (const auto& result : results) CHECK_MESSAGE(result.ok, result.problem);
+}
+
+}  // namespace
+
+TEST_CASE("a compiler killed while it holds the key's lock blocks nobody") {
+  TempDir cache;
+  const auto source = kernel_path("vector_ops.cu").string();
+  const std::map<std::string, std::string> env{{"JITCU_CACHE_DIR", cache.path().string()}};
+  const auto killed = run_child(env, {source, "--lock-and-die"});
+  INFO("killed child:\n" << killed.output);
+  CHECK(killed.exit_code == 128 + SIGKILL);
+  const auto locked_key = output_field(killed.output, "locked");
+  REQUIRE(locked_key.size() == 64);
+
+  const auto next = run_child(env, {source});
+  INFO("next child:\n" << next.output);
+  CHECK(next.exit_code == 0);  // 124: it waited for the dead process's lock
+  CHECK(output_field(next.output, "origin") == "compiled");
+  CHECK(output_field(next.output, "key") == locked_key);
+  CHECK(engine_in(cache).compile(seed_source()).origin() == Origin::disk_cache);
+}
+
+TEST_CASE("an entry damaged on disk is compiled again and replaced by a good one") {
+  TempDir cache;
+  const Module first = engine_in(cache).compile(seed_source());
+  const auto dir = first.cache_path();
+  const auto cubin = dir / (first.arch() + ".cubin");
+  REQUIRE(std::filesystem::exists(cubin));
+
+  SUBCASE("meta.json is not JSON") { write_file(dir / "meta.json", "{ this is not json"); }
+  SUBCASE("meta.json is empty") { write_file(dir / "meta.json", ""); }
+  SUBCASE("meta.json is missing") { std::filesystem::remove(dir / "meta.json"); }
+  SUBCASE("meta.json's checksum does not match") {
+    auto text = read_file(dir / "meta.json");
+    const auto at = text.find("\"compile_ms\"");
+    REQUIRE(at != std::string::npos);
+    text.insert(at, "\"extra\": 1, ");
+    write_file(dir / "meta.json", text);
+  }
+  SUBCASE("the cubin is empty") { write_file(cubin, ""); }
+  SUBCASE("the cubin is missing") { std::filesystem::remove(cubin); }
+  SUBCASE("the cubin is another entry's") {
+    const Module other = engine_in(cache).compile(Source::string("extern \"C\" __global__ void other(int* p) { *p = 1; }",
+                                                                 "other.cu"));
+    std::filesystem::copy_file(other.cache_path() / (other.arch() + ".cubin"), cubin,
+                               std::filesystem::copy_options::overwrite_existing);
+  }
+
+  const Module again = engine_in(cache).compile(seed_source());
+  CHECK(again.origin() == Origin::compiled);
+  CHECK(again.cache_key() == first.cache_key());
+  CHECK(again.kernel_names() == first.kernel_names());
+  CHECK(again.kernel("saxpy").params()[0].ptx_type == ".f32");
+  const Module after = engine_in(cache).compile(seed_source());
+  CHECK(after.origin() == Origin::disk_cache);
+  CHECK(after.ptx() == first.ptx());
+  check_entries_verify(cache);
+}
+
+// Known store limitation (see the test report): put() cannot publish over a file where the
+// entry's folder belongs ("Not a directory"), so that key misses and recompiles in every new
+// engine. Remove should_fail once the store replaces it.
+TEST_CASE("a file where an entry's folder belongs is replaced" * doctest::should_fail()) {
+  TempDir cache;
+  const Module first = engine_in(cache).compile(seed_source());
+  const auto dir = first.cache_path();
+  std::filesystem::remove_all(dir);
+  write_file(dir, "not a folder");
+  CHECK(engine_in(cache).compile(seed_source()).origin() == Origin::compiled);
+  CHECK(engine_in(cache).compile(seed_source()).origin() == Origin::disk_cache);
+}
+
+TEST_CASE("an intact entry written by another engine version is replaced, not a miss forever") {
+  TempDir cache;
+  const Module first = engine_in(cache).compile(seed_source());
+  rewrite_meta(first.cache_path(), [](nlohmann::json& meta) {
+    meta["engine_meta_version"] = meta.value("engine_meta_version", 0) + 1;
+  });
+  REQUIRE(engine_in(cache).store().verify().front().ok);  // intact as far as the store can tell
+
+  const Module again = engine_in(cache).compile(seed_source());
+  CHECK(again.origin() == Origin::compiled);
+  CHECK(again.kernel("dot_product").params().size() == 4);
+  CHECK(engine_in(cache).compile(seed_source()).origin() == Origin::disk_cache);
+}
+
+TEST_CASE("an unusable cache folder degrades to memory only, with a warning naming it") {
+  TempDir tmp;
+  const auto not_a_folder = tmp / "cache-is-a-file";
+  write_file(not_a_folder, "a regular file where the cache folder should be\n");
+
+  Engine engine(EngineOptions{.cache_dir = not_a_folder});
+  const Module module = engine.compile(seed_source());
+  CHECK(module.origin() == Origin::compiled);
+  CHECK(module.cache_path().empty());
+  CHECK(engine.compile(seed_source()).origin() == Origin::process_cache);
+  CHECK(read_file(not_a_folder) == "a regular file where the cache folder should be\n");
+
+  const auto child = run_child({{"JITCU_CACHE_DIR", not_a_folder.string()}}, {kernel_path("vector_ops.cu").string()});
+  INFO("child:\n" << child.output);
+  CHECK(child.exit_code == 0);
+  CHECK(output_field(child.output, "origin") == "compiled");
+  CHECK(child.output.find("warn") != std::string::npos);
+  CHECK(child.output.find(not_a_folder.string()) != std::string::npos);
+}
+
+TEST_CASE("an NVRTC that does not load is a clear error naming it, not a crash") {
+  TempDir toolkit, cache;
+  write_file(toolkit / "include/cuda_runtime.h", "// a toolkit whose NVRTC is broken\n");
+  const auto library = toolkit / "lib64/libnvrtc.so.13";
+  write_file(library, "this is not a shared library\n");
+  const auto child = run_child({{"JITCU_CACHE_DIR", cache.path().string()}, {"JITCU_CUDA_HOME", toolkit.path().string()}},
+                               {kernel_path("vector_ops.cu").string()});
+  INFO("child:\n" << child.output);
+  CHECK(child.exit_code == 2);  // a jitcu::Error, caught and printed
+  const auto error = output_field(child.output, "error");
+  CHECK(error.find("NVRTC") != std::string::npos);
+  CHECK(error.find(library.string()) != std::string::npos);
+}
