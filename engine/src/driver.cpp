@@ -49,7 +49,10 @@ struct DriverState {
   std::string failure;  // why the driver is unusable; empty when it is fine
 };
 
-constexpr int k_driver_api_version = CUDA_VERSION;  // entry points matching the types in our cuda.h
+// The ABI every entry point is fetched at. Not CUDA_VERSION: at 13000 the driver hands back
+// cuCtxSynchronize_v2(CUcontext) and cuCtxGetDevice_v2(CUdevice*, CUcontext) for the plain
+// names, which cuda.h declares (and jitcu calls) with the 12.x signatures.
+constexpr int k_driver_api_version = 12000;
 
 std::string load_table(DriverTable& table) {
   void* handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
