@@ -545,6 +545,10 @@ struct DiskStore::State {
         case StagingDir::Publish::parent_missing:
           create_private_dirs(dir.parent_path());
           continue;
+        case StagingDir::Publish::destination_not_folder:
+          jitcu::log().warn("removing '{}': a file where a jitcu cache entry folder belongs", dir.string());
+          ::unlink(dir.c_str());
+          continue;
         case StagingDir::Publish::destination_exists:
           break;
       }

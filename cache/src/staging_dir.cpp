@@ -82,6 +82,7 @@ StagingDir::Publish StagingDir::publish(const std::filesystem::path& entry_dir) 
   }
   const int error = errno;
   if (error == EEXIST || error == ENOTEMPTY) return Publish::destination_exists;
+  if (error == ENOTDIR) return Publish::destination_not_folder;
   if (error == ENOENT) return Publish::parent_missing;
   throw IoError(fmt::format("cannot publish '{}' as '{}': {}", path_.string(), entry_dir.string(),
                             errno_text(error)),

@@ -23,7 +23,8 @@ class StagingDir {
   /// Writes a new file `name` (a validated blob name or "meta.json"). Throws IoError.
   void write_file(std::string_view name, std::string_view bytes);
 
-  enum class Publish { published, destination_exists, parent_missing };
+  /// destination_not_folder: a stray file sits where the entry's folder belongs.
+  enum class Publish { published, destination_exists, destination_not_folder, parent_missing };
   /// One rename() onto `entry_dir`. destination_exists: another process published first
   /// (theirs is untouched). Throws IoError for any other failure.
   [[nodiscard]] Publish publish(const std::filesystem::path& entry_dir);

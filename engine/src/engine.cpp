@@ -33,8 +33,8 @@
 namespace jitcu {
 namespace {
 
-constexpr const char* k_arch_without_gpu = "sm_90";
-constexpr std::uint64_t k_pch_folder_limit_bytes = 4ull << 30;  // a CUB PCH is ~180 MB  // documented default when no GPU is found
+constexpr std::uint64_t k_pch_folder_limit_bytes = 4ull << 30;  // a CUB PCH is ~180 MB
+constexpr const char* k_arch_without_gpu = "sm_90";  // documented default when no GPU is found
 constexpr std::int64_t k_racy_window_ns = 1'000'000'000;
 
 std::int64_t now_ns() {
@@ -64,6 +64,7 @@ struct Remembered {
   CompileOptions options;
   std::shared_ptr<const detail::ModuleState> module;
   std::vector<HeaderStamp> headers;
+  std::vector<std::string> absent;  // include candidates that did not exist: one appearing changes the result
   std::int64_t stamped_ns = 0;
 
   bool same_inputs(const Source& source, const CompileOptions& o) const {
@@ -76,6 +77,8 @@ struct Remembered {
       if (stamp.mtime_ns + k_racy_window_ns >= stamped_ns) return false;  // too fresh to trust
       if (HeaderStamp::of(stamp.path) != stamp) return false;
     }
+    for (const auto& path : absent)
+      if (HeaderStamp::of(path)) return false;
     return true;
   }
 };
@@ -191,13 +194,14 @@ struct Engine::Impl {
 
     const auto prepared = detail::prepare_options(wanted, source, wanted.arch.empty() ? default_arch() : wanted.arch);
     const std::int64_t stamped_ns = now_ns();
-    const auto headers = detail::scan_headers(source, prepared.search);
+    std::vector<std::filesystem::path> absent;
+    const auto headers = detail::scan_headers(source, prepared.search, &absent);
     const auto record = detail::make_key_record(source, prepared, wanted.name_expressions, headers);
     const auto key = record.key();
     auto [module, origin] = module_for_key(
         key, [&] { return compile_and_store(key, source, prepared, wanted, record, headers); },
         [&](detail::ModuleState& made) { allow_instantiation(made, source, wanted); });
-    remember(source, wanted, hash, headers, stamped_ns, module);
+    remember(source, wanted, hash, headers, absent, stamped_ns, module);
     log().debug("{} {} (key {}): {} in {:.3f} ms", origin == Origin::compiled ? "miss" : "hit", source.name(),
                 key.short_hex(),
                 origin == Origin::compiled ? "compiled" : origin == Origin::disk_cache ? "disk cache" : "this process",
@@ -284,9 +288,10 @@ struct Engine::Impl {
   }
 
   void remember(const Source& source, const CompileOptions& compiled_with, std::size_t hash,
-                const std::vector<detail::HeaderDependency>& headers, std::int64_t stamped_ns,
-                std::shared_ptr<const detail::ModuleState> module) {
-    Remembered entry{source.name(), source.text(), compiled_with, std::move(module), {}, stamped_ns};
+                const std::vector<detail::HeaderDependency>& headers, const std::vector<std::filesystem::path>& absent,
+                std::int64_t stamped_ns, std::shared_ptr<const detail::ModuleState> module) {
+    Remembered entry{source.name(), source.text(), compiled_with, std::move(module), {}, {}, stamped_ns};
+    for (const auto& path : absent) entry.absent.push_back(path.string());
     for (const auto& header : headers) {
       auto stamp = HeaderStamp::of(header.path.string());
       if (!stamp) return;  // vanished meanwhile: do not remember

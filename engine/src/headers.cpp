@@ -112,7 +112,8 @@ std::vector<std::pair<std::string, bool>> include_lines(std::string_view text) {
   return found;
 }
 
-std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSearch& search) {
+std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSearch& search,
+                                           std::vector<std::filesystem::path>* missing) {
   std::vector<HeaderDependency> dependencies;
   std::set<std::string> visited;
   struct Pending {
@@ -125,10 +126,14 @@ std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSe
     work.pop_back();
     for (const auto& [name, quoted] : current.includes) {
       std::filesystem::path found;
-      if (quoted && exists_file(current.including_dir / name)) found = current.including_dir / name;
+      auto probe = [&](const std::filesystem::path& candidate) {
+        if (exists_file(candidate)) found = candidate;
+        else if (missing) missing->push_back(absolute_normal(candidate));
+      };
+      if (quoted) probe(current.including_dir / name);
       for (const auto& dir : search.user_dirs) {
         if (!found.empty()) break;
-        if (exists_file(dir / name)) found = dir / name;
+        probe(dir / name);
       }
       // Not a user header: a toolkit header (keyed by version) or one NVRTC will report missing.
       if (found.empty()) continue;

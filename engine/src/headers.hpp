@@ -25,7 +25,10 @@ struct IncludeSearch {
 /// counts, whatever #if it sits in; a header that exists nowhere is left to NVRTC to report.
 /// Unchanged headers (same size, mtime and inode, not modified in the last second) are not
 /// read again in this process.
-std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSearch& search);
+/// `missing`, if given, receives every path looked at and not found before a header was found
+/// (or for a header found nowhere): creating one of them would change what NVRTC includes.
+std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSearch& search,
+                                           std::vector<std::filesystem::path>* missing = nullptr);
 
 /// The #include targets on each line of `text`: {name, quoted}.
 std::vector<std::pair<std::string, bool>> include_lines(std::string_view text);

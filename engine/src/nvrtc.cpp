@@ -15,7 +15,11 @@
 #include <filesystem>
 #include <memory>
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -120,7 +124,9 @@ class PchFolder {
  public:
   PchFolder() {
     std::error_code ec;
-    path_ = std::filesystem::temp_directory_path(ec) / fmt::format("jitcu-pch-{}", getpid());
+    const auto temp = std::filesystem::temp_directory_path(ec);
+    remove_abandoned(temp);
+    path_ = temp / fmt::format("jitcu-pch-{}", getpid());
     std::filesystem::create_directories(path_, ec);
     if (ec) path_.clear();
   }
@@ -131,6 +137,16 @@ class PchFolder {
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  // Folders of processes that died without running their destructors (SIGKILL).
+  static void remove_abandoned(const std::filesystem::path& temp) {
+    std::error_code ec;
+    for (const auto& item : std::filesystem::directory_iterator(temp, ec)) {
+      const std::string name = item.path().filename().string();
+      if (!name.starts_with("jitcu-pch-")) continue;
+      const int pid = std::atoi(name.c_str() + 10);
+      if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove_all(item.path(), ec);
+    }
+  }
   std::filesystem::path path_;
 };
 

@@ -102,10 +102,8 @@ TEST_CASE("an entry damaged on disk is compiled again and replaced by a good one
   check_entries_verify(cache);
 }
 
-// Known store limitation (see the test report): put() cannot publish over a file where the
-// entry's folder belongs ("Not a directory"), so that key misses and recompiles in every new
-// engine. Remove should_fail once the store replaces it.
-TEST_CASE("a file where an entry's folder belongs is replaced" * doctest::should_fail()) {
+// A stray file where the entry's folder belongs is removed when the entry is published again.
+TEST_CASE("a file where an entry's folder belongs is replaced") {
   TempDir cache;
   const Module first = engine_in(cache).compile(seed_source());
   const auto dir = first.cache_path();
