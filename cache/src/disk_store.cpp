@@ -263,6 +263,14 @@ struct DiskStore::State {
   std::atomic<bool> write_failure_warned{false};
   std::atomic<bool> lock_failure_warned{false};
 
+  fs::path publishing_marker() const { return locks / "publishing"; }
+
+  /// True when a writer died between publishing an entry and counting its size.
+  bool writer_died_while_publishing() const {
+    const FileLock held = lock_ledger();
+    return ::access(publishing_marker().c_str(), F_OK) == 0;
+  }
+
   fs::path entry_dir(const Key& key) const {
     const std::string hex = key.hex();
     return entries / hex.substr(0, k_shard_hex_digits) / hex;
@@ -527,8 +535,13 @@ struct DiskStore::State {
     bool published = false;
     {
       const FileLock held = lock_ledger();
+      // Marks the window between the rename and the size accounting: a writer killed inside
+      // it leaves the marker, and the next store opened enforces the cap (see open_window_check).
+      const int marker = ::open(publishing_marker().c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+      if (marker >= 0) ::close(marker);
       published = publish_locked(staging, dir, key, retired);
       if (published) account_put_locked(key, staging.size_bytes(), retired);
+      ::unlink(publishing_marker().c_str());
     }
     remove_trash(retired);
     return published;
@@ -682,6 +695,10 @@ DiskStore::DiskStore(std::filesystem::path root, std::uint64_t max_size_bytes)
   state_->probe_writable();
   state_->write_cachedir_tag();
   state_->clean_stale_tmp();
+  if (state_->writer_died_while_publishing()) {  // its entry was never counted: recount and evict
+    prune_to_size(max_size_bytes_);
+    ::unlink(state_->publishing_marker().c_str());
+  }
 }
 
 DiskStore::~DiskStore() = default;
