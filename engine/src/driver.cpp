@@ -609,6 +609,9 @@ std::vector<DeviceInfo> devices() {
     JITCU_CU(cuDeviceGetAttribute, (&info.minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device), "querying device {}", ordinal);
     std::size_t bytes = 0;
     JITCU_CU(cuDeviceTotalMem, (&bytes, device), "querying device {}", ordinal);
+    JITCU_CU(cuDeviceGetAttribute, (&info.multiprocessors, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device), "querying device {}", ordinal);
+    JITCU_CU(cuDeviceGetAttribute, (&info.max_threads_per_multiprocessor, CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR, device),
+             "querying device {}", ordinal);
     info.total_memory_bytes = bytes;
     found.push_back(std::move(info));
   }

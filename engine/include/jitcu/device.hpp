@@ -12,6 +12,8 @@ struct DeviceInfo {
   int major = 0;  // compute capability
   int minor = 0;
   unsigned long long total_memory_bytes = 0;
+  int multiprocessors = 0;
+  int max_threads_per_multiprocessor = 0;
   /// "sm_90" for compute capability 9.0.
   std::string arch() const { return "sm_" + std::to_string(major * 10 + minor); }
 };
