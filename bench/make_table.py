@@ -219,6 +219,17 @@ def build_rows(p):
     rows.append(Row("Bandwidth: float4 sum through jitcu (4 B/element)", "GB/s", value(p, "bench_bandwidth", "jitcu_sum4_gbps"),
                     copy, value(p, "cupy_bench", "sum_gbps"), kind="fraction", goal="report (share of the copy)",
                     met=info, floor_note="(copy)", sources=("bench_bandwidth", )))
+    def at_least(limit):
+        return lambda row: None if row.ratio() is None else row.ratio() >= limit
+    rows.append(Row("Generated elementwise c = a*b vs hand-written (12 B/element)", "GB/s",
+                    value(p, "bench_generators", "generated_multiply_gbps"), value(p, "bench_generators", "hand_multiply_gbps"),
+                    None, kind="fraction", goal="≥ 0.98× hand-written", met=at_least(0.98), sources=("bench_generators", )))
+    rows.append(Row("Generated sum vs hand-written float4 sum (4 B/element)", "GB/s",
+                    value(p, "bench_generators", "generated_sum_gbps"), value(p, "bench_generators", "hand_sum4_gbps"),
+                    None, kind="fraction", goal="≥ 0.98× hand-written", met=at_least(0.98), sources=("bench_generators", )))
+    rows.append(Row("Generated inclusive scan, float (8 B/element) vs cuMemcpyDtoD", "GB/s",
+                    value(p, "bench_generators", "generated_scan_gbps"), copy, None, kind="fraction",
+                    goal="report (CUB DeviceScan not in this suite)", met=info, floor_note="(copy)", sources=("bench_generators", )))
     for row in rows:
         row.failed_sources = [name for name in row.sources if failed(p, name)]
     return rows
