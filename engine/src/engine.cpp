@@ -175,9 +175,10 @@ struct Engine::Impl {
     return *pool;
   }
 
-  // Precompiled headers that workers share: in the cache (they outlive processes), else in
-  // this process's own folder.
-  // One folder per NVRTC build and toolkit: a PCH made from other toolkit headers must not load.
+  // Where workers put precompiled headers: in the cache, else this process's own folder. One
+  // folder per NVRTC build and toolkit: a PCH made from other toolkit headers must not load.
+  // NVRTC deletes its automatic PCH files when the worker exits (measured on the H100:
+  // docs/performance.md); PCH that outlives a worker needs --create-pch/--use-pch.
   std::string worker_pch_dir() const {
     if (cache_dir.empty()) return detail::process_pch_folder().string();
     const auto toolkit_id = cache::sha256_hex(detail::toolkit().nvrtc_identity + "\n" + detail::toolkit().root.string());
