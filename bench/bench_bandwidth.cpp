@@ -11,27 +11,11 @@
 #include <vector>
 
 namespace {
-using bench::Clock;
 using bench::Json;
 
 constexpr int k_log2n = 26;
 constexpr int k_reps = 10;
 constexpr int k_batch = 20;
-
-template <class Op>
-Json bandwidth(Op op, double bytes) {
-  op();
-  op();
-  jitcu::synchronize();
-  std::vector<double> gbps;
-  for (int r = 0; r < k_reps; ++r) {
-    const auto start = Clock::now();
-    for (int i = 0; i < k_batch; ++i) op();
-    jitcu::synchronize();
-    gbps.push_back(bytes * k_batch / (bench::ms_since(start) * 1e6));
-  }
-  return bench::stats(gbps, "GB/s");
-}
 
 int run(int, char**) {
   bench::require_device();
@@ -51,10 +35,10 @@ int run(int, char**) {
 
     dc.fill_bytes(0xFF);
     report.result("jitcu_multiply_gbps",
-                  bandwidth([&] { multiply.launch(jitcu::grid_for(n, 256), 256, da, db, dc, n); }, 3 * bytes));
+                  bench::bandwidth([&] { multiply.launch(jitcu::grid_for(n, 256), 256, da, db, dc, n); }, 3 * bytes, k_reps, k_batch));
     report.check("multiply_correct", bench::first_wrong_product(a, b, dc.to_host()) < 0);
 
-    report.result("jitcu_sum4_gbps", bandwidth([&] { sum4.launch(2048, 256, da, dsum, n / 4); }, bytes));
+    report.result("jitcu_sum4_gbps", bench::bandwidth([&] { sum4.launch(2048, 256, da, dsum, n / 4); }, bytes, k_reps, k_batch));
     dsum.fill_bytes(0);
     sum4.launch(2048, 256, da, dsum, n / 4);
     report.check("sum4_correct", bench::sum_matches(dsum.to_host()[0], bench::host_sum(a)));

@@ -14,28 +14,9 @@
 #include <vector>
 
 namespace {
-using bench::Clock;
-using bench::Json;
 namespace jk = jitcu::kernels;
 
 constexpr int k_log2n = 26;
-constexpr int k_reps = 10;
-constexpr int k_batch = 20;
-
-template <class Op>
-Json bandwidth(Op op, double bytes) {
-  op();
-  op();
-  jitcu::synchronize();
-  std::vector<double> gbps;
-  for (int r = 0; r < k_reps; ++r) {
-    const auto start = Clock::now();
-    for (int i = 0; i < k_batch; ++i) op();
-    jitcu::synchronize();
-    gbps.push_back(bytes * k_batch / (bench::ms_since(start) * 1e6));
-  }
-  return bench::stats(gbps, "GB/s");
-}
 
 int run(int, char**) {
   bench::require_device();
@@ -53,20 +34,20 @@ int run(int, char**) {
                                     .operation = "c[i] = a[i] * b[i]", .name = "multiply"});
   const jitcu::Kernel hand_multiply = hand.kernel("multiply");
   report.result("hand_multiply_gbps",
-                bandwidth([&] { hand_multiply.launch(jitcu::grid_for(n, 256), 256, da, db, dc, n); }, 3 * bytes));
+                bench::bandwidth([&] { hand_multiply.launch(jitcu::grid_for(n, 256), 256, da, db, dc, n); }, 3 * bytes));
   dc.fill_bytes(0xFF);
-  report.result("generated_multiply_gbps", bandwidth([&] { multiply(n, da, db, dc); }, 3 * bytes));
+  report.result("generated_multiply_gbps", bench::bandwidth([&] { multiply(n, da, db, dc); }, 3 * bytes));
   report.check("multiply_correct", bench::first_wrong_product(a, b, dc.to_host()) < 0);
 
   jk::Reduction sum(engine, {.params = "const float* x", .map = "x[i]", .reduce = "a + b", .neutral = "0",
                              .reduce_type = "float", .name = "sum"});
   const jitcu::Kernel hand_sum = hand.kernel("sum4");
-  report.result("hand_sum4_gbps", bandwidth([&] { hand_sum.launch(2048, 256, da, dsum, n / 4); }, bytes));
-  report.result("generated_sum_gbps", bandwidth([&] { sum(n, dsum, da); }, bytes));
+  report.result("hand_sum4_gbps", bench::bandwidth([&] { hand_sum.launch(2048, 256, da, dsum, n / 4); }, bytes));
+  report.result("generated_sum_gbps", bench::bandwidth([&] { sum(n, dsum, da); }, bytes));
   report.check("sum_correct", bench::sum_matches(sum.value<float>(n, da), bench::host_sum(a)));
 
   jk::Scan scan(engine, {.value_type = "float", .name = "cumsum"});
-  report.result("generated_scan_gbps", bandwidth([&] { scan(n, da, dc); }, 2 * bytes));
+  report.result("generated_scan_gbps", bench::bandwidth([&] { scan(n, da, dc); }, 2 * bytes));
   const auto prefix = dc.to_host();
   double running = 0;
   bool scan_ok = true;

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace bench {
 
@@ -43,6 +44,23 @@ inline std::filesystem::path cubin_of(const jitcu::Module& module) {
   const auto path = module.cache_path() / (module.arch() + ".cubin");
   require(std::filesystem::is_regular_file(path), "no cubin at '" + path.string() + "' in jitcu's cache entry");
   return path;
+}
+
+/// GB/s of `op` moving `bytes`: two warm-ups, then `reps` samples of `batch` back-to-back
+/// calls and one synchronize each, on the host clock (the method every bandwidth row uses).
+template <class Op>
+Json bandwidth(Op op, double bytes, int reps = 10, int batch = 20) {
+  op();
+  op();
+  jitcu::synchronize();
+  std::vector<double> gbps;
+  for (int r = 0; r < reps; ++r) {
+    const auto start = Clock::now();
+    for (int i = 0; i < batch; ++i) op();
+    jitcu::synchronize();
+    gbps.push_back(bytes * batch / (ms_since(start) * 1e6));
+  }
+  return stats(gbps, "GB/s");
 }
 
 }  // namespace bench
