@@ -41,8 +41,7 @@ void validate(const ReductionSpec& spec) {
   detail::require_text(spec.neutral, label, "neutral element");
   detail::require_text(spec.reduce_type, label, "reduce type");
   detail::require_types(spec.types, label);
-  if (spec.block == 0 || spec.block > 1024 || spec.block % 32 != 0)
-    throw Error(fmt::format("{}: block is {}; it must be a multiple of 32 from 32 to 1024", label, spec.block));
+  detail::require_block(spec.block, label);
 }
 
 Plan plan_for(const ReductionSpec& spec) {

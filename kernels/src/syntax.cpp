@@ -316,6 +316,11 @@ void require_kernel_name(std::string_view name, std::string_view generator) {
                             "digit or 'jitcu_')", generator, name));
 }
 
+void require_block(std::uint32_t block, std::string_view label) {
+  if (block == 0 || block > 1024 || block % 32 != 0)
+    throw Error(fmt::format("{}: block is {}; it must be a multiple of 32 from 32 to 1024", label, block));
+}
+
 void require_types(const TypeMap& types, std::string_view label) {
   std::set<std::string_view> seen;
   for (const auto& [placeholder, type] : types) {

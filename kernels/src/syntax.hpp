@@ -1,5 +1,6 @@
 #pragma once
 // Just enough C++ reading for the generators: parameter lists, and how code uses a name.
+#include <cstdint>
 #include <jitcu/kernels/detail/args.hpp>
 #include <jitcu/kernels/type_names.hpp>
 
@@ -63,6 +64,8 @@ void require_kernel_name(std::string_view name, std::string_view generator);
 
 /// Checks the TypeMap: placeholder names are identifiers, types non-empty. Throws Error.
 void require_types(const TypeMap& types, std::string_view label);
+/// Throws Error unless `block` is a multiple of 32 from 32 to 1024.
+void require_block(std::uint32_t block, std::string_view label);
 
 /// `text` without leading and trailing whitespace.
 std::string_view trim(std::string_view text);
