@@ -77,7 +77,8 @@ WorkerProcess::WorkerProcess(const std::filesystem::path& path) {
   }
   const pid_t pid = fork();
   if (pid == 0) {  // child: only async-signal-safe calls until exec
-    personality(ADDR_NO_RANDOMIZE);
+    const int persona = personality(0xffffffff);  // keep the parent's other flags
+    personality(static_cast<unsigned long>(persona == -1 ? 0 : persona) | ADDR_NO_RANDOMIZE);
     dup2(to[0], 0);
     dup2(from[1], 1);
     execl(path.c_str(), "jitcu-worker", static_cast<char*>(nullptr));
