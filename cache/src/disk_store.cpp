@@ -1,5 +1,6 @@
 #include <jitcu/cache/disk_store.hpp>
 
+#include "entry_index.hpp"
 #include "file_lock.hpp"
 #include "meta.hpp"
 #include "posix_io.hpp"
@@ -136,25 +137,59 @@ std::uint64_t total_size(const std::vector<StoredEntry>& entries) {
   return total;
 }
 
-MetaCheck read_meta_at(int dir_fd, const Key& key) {
-  UniqueFd fd = open_at(dir_fd, k_meta_file.data(), O_RDONLY | O_NOFOLLOW);
+/// A small file of the entry (meta.json, index) into `text`; returns what is wrong, empty when
+/// read. `absent` tells a missing file apart from a damaged one.
+std::string read_record_at(int dir_fd, std::string_view name, std::string& text, bool* absent = nullptr) {
+  UniqueFd fd = open_at(dir_fd, std::string(name).c_str(), O_RDONLY | O_NOFOLLOW);
   if (!fd) {
     const int error = errno;
-    if (error == ENOENT) return MetaCheck{std::nullopt, "meta.json: missing"};
-    return MetaCheck{std::nullopt, fmt::format("meta.json: cannot read ({})", errno_text(error))};
+    if (absent) *absent = error == ENOENT;
+    if (error == ENOENT) return fmt::format("{}: missing", name);
+    return fmt::format("{}: cannot read ({})", name, errno_text(error));
   }
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
-    return MetaCheck{std::nullopt, "meta.json: not a regular file"};
-  }
+  if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) return fmt::format("{}: not a regular file", name);
   if (static_cast<std::uint64_t>(info.st_size) > k_meta_max_bytes) {
-    return MetaCheck{std::nullopt, fmt::format("meta.json: {} bytes, too large", info.st_size)};
+    return fmt::format("{}: {} bytes, too large", name, info.st_size);
   }
-  std::string text;
   if (const int error = read_all(fd.get(), text, k_meta_max_bytes); error != 0) {
-    return MetaCheck{std::nullopt, fmt::format("meta.json: cannot read ({})", errno_text(error))};
+    return fmt::format("{}: cannot read ({})", name, errno_text(error));
   }
-  return check_meta(text, key);
+  return {};
+}
+
+MetaCheck read_index_at(int dir_fd, const Key& key, bool* absent = nullptr) {
+  std::string text;
+  if (std::string problem = read_record_at(dir_fd, k_index_file, text, absent); !problem.empty()) {
+    return MetaCheck{std::nullopt, std::move(problem)};
+  }
+  return check_index(text, key);
+}
+
+/// meta.json, and the index where there is one (entries written before it have none): both
+/// must be intact and list the same blobs.
+MetaCheck read_meta_at(int dir_fd, const Key& key) {
+  std::string text;
+  if (std::string problem = read_record_at(dir_fd, k_meta_file, text); !problem.empty()) {
+    return MetaCheck{std::nullopt, std::move(problem)};
+  }
+  MetaCheck meta = check_meta(text, key);
+  if (!meta.entry) return meta;
+  bool no_index = false;
+  MetaCheck index = read_index_at(dir_fd, key, &no_index);
+  if (no_index) return meta;
+  if (!index.entry) return MetaCheck{std::nullopt, std::move(index.problem)};
+  if (!std::equal(meta.entry->blobs.begin(), meta.entry->blobs.end(), index.entry->blobs.begin(),
+                  index.entry->blobs.end(), [](const auto& a, const auto& b) {
+                    return a.first == b.first && a.second.size_bytes == b.second.size_bytes &&
+                           a.second.sha256 == b.second.sha256;
+                  })) {
+    return MetaCheck{std::nullopt, "index: its blobs differ from meta.json's"};
+  }
+  meta.entry->summary = std::move(index.entry->summary);
+  meta.entry->total_size_bytes += index.entry->total_size_bytes;
+  for (const auto& [name, info] : index.entry->blobs) meta.entry->total_size_bytes -= info.size_bytes;
+  return meta;
 }
 
 /// True when the folder open as `dir_fd` is no longer the one at `dir`: a removal moved it
@@ -262,11 +297,15 @@ struct DiskStore::State {
   const std::uint64_t max_size_bytes;
   std::atomic<bool> write_failure_warned{false};
   std::atomic<bool> lock_failure_warned{false};
+  std::atomic<bool> tmp_cleaned{false};
 
   fs::path publishing_marker() const { return locks / "publishing"; }
 
-  /// True when a writer died between publishing an entry and counting its size.
+  /// True when a writer died between publishing an entry and counting its size. The marker
+  /// is looked for without the lock first: it is almost never there, and the lock costs three
+  /// system calls on every open.
   bool writer_died_while_publishing() const {
+    if (::access(publishing_marker().c_str(), F_OK) != 0) return false;
     const FileLock held = lock_ledger();
     return ::access(publishing_marker().c_str(), F_OK) == 0;
   }
@@ -285,20 +324,12 @@ struct DiskStore::State {
     create_private_dirs(locks);
   }
 
-  void probe_writable() const {
-    const fs::path probe = tmp / unique_tmp_name(".probe");
-    UniqueFd fd = open_path(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
-    if (!fd) {
-      const int error = errno;
-      throw IoError(fmt::format("cannot write in '{}': {}", tmp.string(), errno_text(error)), error);
-    }
-    try {
-      write_all(fd.get(), "probe\n", probe);
-    } catch (...) {
-      ::unlink(probe.c_str());
-      throw;
-    }
-    ::unlink(probe.c_str());
+  /// Asks the kernel whether tmp/ is writable (permissions, a read-only mount) without
+  /// creating a file: opening the store is on every process's cache-hit path.
+  void check_writable() const {
+    if (::faccessat(AT_FDCWD, tmp.c_str(), W_OK | X_OK, AT_EACCESS) == 0) return;
+    const int error = errno;
+    throw IoError(fmt::format("cannot write in '{}': {}", tmp.string(), errno_text(error)), error);
   }
 
   void write_cachedir_tag() const {
@@ -313,6 +344,12 @@ struct DiskStore::State {
     } catch (const IoError& error) {
       jitcu::log().debug("cannot write '{}': {}", tag.string(), error.what());
     }
+  }
+
+  /// Cleans tmp/ on this store's first write: a process that only finds entries never lists
+  /// tmp/, which keeps opening the store off the cache-hit path's cost.
+  void clean_stale_tmp_once() {
+    if (!tmp_cleaned.exchange(true)) clean_stale_tmp();
   }
 
   /// Removes what dead or long-gone runs left in tmp/; lists only tmp/.
@@ -447,13 +484,28 @@ struct DiskStore::State {
   // --- find / read -----------------------------------------------------------------------
 
   std::optional<FoundEntry> find(const Key& key) {
+    return find_with(key, [&](int dir_fd) { return read_meta_at(dir_fd, key); });
+  }
+
+  /// find() from the entry's index alone (no JSON); an entry without one through meta.json.
+  std::optional<FoundEntry> find_quick(const Key& key) {
+    return find_with(key, [&](int dir_fd) {
+      bool no_index = false;
+      MetaCheck check = read_index_at(dir_fd, key, &no_index);
+      return no_index ? read_meta_at(dir_fd, key) : check;
+    });
+  }
+
+  /// Opens the entry's folder and reads it with `read`; damage is one warning and a removal.
+  template <class Read>
+  std::optional<FoundEntry> find_with(const Key& key, Read read) {
     const fs::path dir = entry_dir(key);
     UniqueFd dir_fd = open_path(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     if (!dir_fd) {
       if (errno != ENOENT) jitcu::log().debug("cannot open '{}': {}", dir.string(), errno_text(errno));
       return std::nullopt;
     }
-    MetaCheck check = read_meta_at(dir_fd.get(), key);
+    MetaCheck check = read(dir_fd.get());
     if (!check.entry) {
       if (moved_away(dir_fd.get(), dir)) return std::nullopt;  // removed while we read: a miss
       warn_damaged(dir, check.problem);
@@ -533,9 +585,13 @@ struct DiskStore::State {
   bool put(const Key& key, const NewEntry& entry) {
     const fs::path dir = entry_dir(key);
     if (intact_entry_exists(dir, key)) return false;  // cheap early out: no writing at all
+    clean_stale_tmp_once();
     StagingDir staging = make_staging();
     for (const auto& [name, bytes] : entry.blobs) staging.write_file(name, bytes);
-    staging.write_file(k_meta_file, make_meta_text(key, entry, Clock::now()));
+    const auto created = Clock::now();
+    const auto records = blob_records(entry);
+    staging.write_file(k_meta_file, make_meta_text(key, entry, records, created));
+    staging.write_file(k_index_file, make_index_text(key, records, entry.summary, unix_ns(created)));
 
     std::vector<Retired> retired;
     bool published = false;
@@ -625,6 +681,7 @@ struct DiskStore::State {
   /// records the new exact total and returns how many entries went.
   template <class Choose>
   std::size_t prune(Choose choose) {
+    clean_stale_tmp();
     std::vector<Retired> retired;
     std::size_t removed = 0;
     {
@@ -698,9 +755,8 @@ DiskStore::DiskStore(std::filesystem::path root, std::uint64_t max_size_bytes)
   root_ = error ? std::move(root) : std::move(absolute);
   state_ = std::make_unique<State>(root_, max_size_bytes_);
   state_->create_layout();
-  state_->probe_writable();
+  state_->check_writable();
   state_->write_cachedir_tag();
-  state_->clean_stale_tmp();
   if (state_->writer_died_while_publishing()) {  // its entry was never counted: recount and evict
     prune_to_size(max_size_bytes_);
     ::unlink(state_->publishing_marker().c_str());
@@ -714,6 +770,8 @@ fs::path DiskStore::entry_dir(const Key& key) const { return state_->entry_dir(k
 std::string DiskStore::location() const { return root_.string(); }
 
 std::optional<FoundEntry> DiskStore::find(const Key& key) { return state_->find(key); }
+
+std::optional<FoundEntry> DiskStore::find_quick(const Key& key) { return state_->find_quick(key); }
 
 std::optional<std::string> DiskStore::read_blob(const FoundEntry& entry, std::string_view name) {
   if (!is_valid_blob_name(name)) {

@@ -1,5 +1,6 @@
 #include <jitcu/cache/log.hpp>
 
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <memory>
@@ -72,13 +73,24 @@ std::shared_ptr<spdlog::logger> make_logger() noexcept {
   }
 }
 
+std::atomic<spdlog::logger*> made_logger{nullptr};
+
 }  // namespace
 
 spdlog::logger& log() {
   static const std::shared_ptr<spdlog::logger> logger = make_logger();
-  if (logger) return *logger;
+  if (logger) {
+    made_logger.store(logger.get(), std::memory_order_release);
+    return *logger;
+  }
   static spdlog::logger silent("jitcu");  // only when even allocation failed above
   return silent;
+}
+
+bool log_enabled(spdlog::level::level_enum level) {
+  if (spdlog::logger* made = made_logger.load(std::memory_order_acquire)) return made->should_log(level);
+  static const spdlog::level::level_enum from_env = level_from_text(std::getenv("JITCU_LOG_LEVEL")).level;
+  return level >= from_env;
 }
 
 }  // namespace jitcu

@@ -54,7 +54,7 @@ class MemoryKeyLock final : public KeyLock {
 };
 
 std::uint64_t entry_size(const NewEntry& entry) {
-  std::uint64_t total = detail::canonical_dump(entry.meta).size();
+  std::uint64_t total = detail::canonical_dump(entry.meta).size() + entry.summary.size();
   for (const auto& [name, bytes] : entry.blobs) total += bytes.size();
   return total;
 }
@@ -145,6 +145,7 @@ bool MemoryStore::put(const Key& key, const NewEntry& entry) {
   Item item;
   item.found.key = key;
   item.found.meta = entry.meta;
+  item.found.summary = entry.summary;
   item.found.created = item.found.last_used = Clock::now();
   item.found.total_size_bytes = entry_size(entry);
   for (const auto& [name, bytes] : entry.blobs) {

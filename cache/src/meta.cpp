@@ -1,5 +1,7 @@
 #include "meta.hpp"
 
+#include "entry_index.hpp"
+
 #include "posix_io.hpp"
 
 #include <stdexcept>
@@ -57,7 +59,7 @@ std::string read_blob_records(const json& records, std::map<std::string, BlobInf
 }  // namespace
 
 bool is_valid_blob_name(std::string_view name) {
-  if (name.empty() || name == "." || name == ".." || name == k_meta_file) return false;
+  if (name.empty() || name == "." || name == ".." || name == k_meta_file || name == k_index_file) return false;
   for (char c : name) {
     if (!is_blob_name_char(c)) return false;
   }
@@ -87,12 +89,16 @@ std::string canonical_dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string make_meta_text(const Key& key, const NewEntry& entry,
+std::map<std::string, BlobInfo> blob_records(const NewEntry& entry) {
+  std::map<std::string, BlobInfo> records;
+  for (const auto& [name, bytes] : entry.blobs) records[name] = BlobInfo{bytes.size(), sha256_hex(bytes)};
+  return records;
+}
+
+std::string make_meta_text(const Key& key, const NewEntry& entry, const std::map<std::string, BlobInfo>& records,
                            std::chrono::system_clock::time_point created) {
   json blobs = json::object();
-  for (const auto& [name, bytes] : entry.blobs) {
-    blobs[name] = {{"size", static_cast<std::uint64_t>(bytes.size())}, {"sha256", sha256_hex(bytes)}};
-  }
+  for (const auto& [name, info] : records) blobs[name] = {{"size", info.size_bytes}, {"sha256", info.sha256}};
   json meta = entry.meta;
   meta[std::string(k_store_field)] = {
       {"format_version", k_entry_format_version},

@@ -90,6 +90,8 @@ int read_all(int fd, std::string& out, std::uint64_t limit) {
 }
 
 void create_private_dirs(const std::filesystem::path& path) {
+  struct stat existing {};
+  if (::stat(path.c_str(), &existing) == 0 && S_ISDIR(existing.st_mode)) return;  // the usual case: one call
   std::vector<std::filesystem::path> missing;
   for (std::filesystem::path p = path; !p.empty(); p = p.parent_path()) {
     struct stat info {};

@@ -49,7 +49,7 @@ TEST_CASE("put, find and read_blob round-trip; a second put keeps the first") {
   CHECK(reads_back(store, *found, entry));
   CHECK(found->blobs.at("sm_90.cubin").size_bytes == entry.blobs.at("sm_90.cubin").size());
   CHECK(found->blobs.at("sm_90.cubin").sha256 == sha256_hex(entry.blobs.at("sm_90.cubin")));
-  std::uint64_t expected_size = fs::file_size(found->dir / "meta.json");
+  std::uint64_t expected_size = fs::file_size(found->dir / "meta.json") + fs::file_size(found->dir / "index");
   for (const auto& [name, bytes] : entry.blobs) expected_size += bytes.size();
   CHECK(found->total_size_bytes == expected_size);
   const auto now = std::chrono::system_clock::now();
@@ -94,7 +94,7 @@ TEST_CASE("the folder layout: sharded entries, tmp, locks, CACHEDIR.TAG, mode 07
   for (const auto& file : fs::directory_iterator(store.entry_dir(key))) {
     files.insert(file.path().filename().string());
   }
-  CHECK(files == std::set<std::string>{"meta.json", "program.ptx", "sm_90.cubin", "log.txt"});
+  CHECK(files == std::set<std::string>{"meta.json", "index", "program.ptx", "sm_90.cubin", "log.txt"});
   CHECK(read_file(store.entry_dir(key) / "program.ptx") == entry.blobs.at("program.ptx"));
 
   // An existing folder keeps its mode: only folders the store creates are made private.

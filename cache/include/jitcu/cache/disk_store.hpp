@@ -19,6 +19,7 @@ class DiskStore final : public Store {
   DiskStore& operator=(const DiskStore&) = delete;
 
   std::optional<FoundEntry> find(const Key& key) override;
+  std::optional<FoundEntry> find_quick(const Key& key) override;
   std::optional<std::string> read_blob(const FoundEntry& entry, std::string_view name) override;
   bool put(const Key& key, const NewEntry& entry) override;
   void remove(const Key& key) override;

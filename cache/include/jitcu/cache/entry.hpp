@@ -25,8 +25,11 @@ struct BlobInfo {
 struct NewEntry {
   nlohmann::json meta = nlohmann::json::object();
   /// File name ("program.ptx", "sm_90.cubin", "log.txt", "source.cu") -> bytes.
-  /// Names are [A-Za-z0-9._-]+ and not "meta.json"; anything else is refused.
+  /// Names are [A-Za-z0-9._-]+ and not "meta.json" or "index"; anything else is refused.
   std::map<std::string, std::string> blobs;
+  /// What a cache hit needs, in the engine's own compact form; a disk store keeps it in the
+  /// entry's `index` so find_quick() reads it without parsing meta.json.
+  std::string summary;
 };
 
 /// A published entry as found: the engine's metadata and the recorded blobs.
@@ -34,6 +37,7 @@ struct FoundEntry {
   Key key;
   nlohmann::json meta;                     // the engine's fields, as put
   std::map<std::string, BlobInfo> blobs;   // name -> size and checksum
+  std::string summary;                     // NewEntry::summary as put
   std::filesystem::path dir;               // the entry's folder; empty in a memory store
   std::chrono::system_clock::time_point created;
   std::chrono::system_clock::time_point last_used;

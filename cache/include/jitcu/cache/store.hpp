@@ -40,6 +40,10 @@ class Store {
   virtual ~Store() = default;
   /// The entry's metadata if present and intact; records the use (for LRU) without rewriting.
   virtual std::optional<FoundEntry> find(const Key& key) = 0;
+  /// find() for loading: the blobs and the summary (NewEntry::summary), not the metadata
+  /// (FoundEntry::meta stays null where the store can skip reading it, as a disk store does).
+  /// A cache hit uses it: no JSON parse. Entries without a summary come back as find() gives them.
+  virtual std::optional<FoundEntry> find_quick(const Key& key) { return find(key); }
   /// One blob's bytes, checksum verified. On a missing or damaged blob: warns once naming the
   /// entry, removes the entry and returns nullopt (the caller recompiles).
   virtual std::optional<std::string> read_blob(const FoundEntry& entry, std::string_view name) = 0;

@@ -1,0 +1,142 @@
+#include "entry_index.hpp"
+
+#include "meta.hpp"
+#include "posix_io.hpp"
+
+#include <jitcu/cache/sha256.hpp>
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+// The format (docs/cache-format.md), one record a line, the summary as counted bytes:
+//   jitcu-index 1
+//   key <64 hex>
+//   created_unix_ns <integer>
+//   blob <name> <size> <64 hex sha256>        one line per blob
+//   summary <byte count>
+//   <the engine's summary bytes>
+//   sha256 <64 hex of every byte before this line>
+namespace jitcu::cache::detail {
+namespace {
+
+constexpr std::string_view k_magic = "jitcu-index 1\n";
+constexpr std::size_t k_digest_hex = 64;
+
+IndexCheck damaged(std::string_view what) {
+  return IndexCheck{std::nullopt, fmt::format("{}: {}", k_index_file, what)};
+}
+
+bool is_lower_hex(std::string_view text) {
+  for (char c : text)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+/// Reads the index line by line; every accessor returns nullopt on a malformed line.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : rest_(text) {}
+
+  /// The value of the next line if it starts with "<field> ".
+  std::optional<std::string_view> field(std::string_view name) {
+    const std::size_t end = rest_.find('\n');
+    if (end == std::string_view::npos) return std::nullopt;
+    const std::string_view line = rest_.substr(0, end);
+    if (line.size() <= name.size() || line.substr(0, name.size()) != name || line[name.size()] != ' ')
+      return std::nullopt;
+    rest_.remove_prefix(end + 1);
+    return line.substr(name.size() + 1);
+  }
+
+  bool next_is(std::string_view name) const {
+    return rest_.size() > name.size() && rest_.substr(0, name.size()) == name && rest_[name.size()] == ' ';
+  }
+
+  /// `count` raw bytes followed by a newline.
+  std::optional<std::string_view> bytes(std::uint64_t count) {
+    if (count >= rest_.size() || rest_[count] != '\n') return std::nullopt;
+    const std::string_view taken = rest_.substr(0, count);
+    rest_.remove_prefix(count + 1);
+    return taken;
+  }
+
+  std::string_view rest() const { return rest_; }
+
+ private:
+  std::string_view rest_;
+};
+
+template <class Integer>
+std::optional<Integer> to_integer(std::string_view text) {
+  Integer value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+/// "<name> <size> <sha256>" of a blob line.
+std::optional<std::pair<std::string, BlobInfo>> parse_blob(std::string_view value) {
+  const std::size_t first = value.find(' ');
+  const std::size_t second = first == std::string_view::npos ? first : value.find(' ', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  const std::string_view name = value.substr(0, first);
+  const auto size = to_integer<std::uint64_t>(value.substr(first + 1, second - first - 1));
+  const std::string_view digest = value.substr(second + 1);
+  if (!is_valid_blob_name(name) || !size || digest.size() != k_digest_hex || !is_lower_hex(digest))
+    return std::nullopt;
+  return std::pair{std::string(name), BlobInfo{*size, std::string(digest)}};
+}
+
+}  // namespace
+
+std::string make_index_text(const Key& key, const std::map<std::string, BlobInfo>& blobs,
+                            std::string_view summary, std::int64_t created_unix_ns) {
+  std::string text(k_magic);
+  text += fmt::format("key {}\ncreated_unix_ns {}\n", key.hex(), created_unix_ns);
+  for (const auto& [name, info] : blobs) text += fmt::format("blob {} {} {}\n", name, info.size_bytes, info.sha256);
+  text += fmt::format("summary {}\n", summary.size());
+  text += summary;
+  text += '\n';
+  text += fmt::format("sha256 {}\n", sha256_hex(text));
+  return text;
+}
+
+IndexCheck check_index(std::string_view text, const Key& folder_key) {
+  if (text.substr(0, k_magic.size()) != k_magic) return damaged("not a jitcu index (or another version)");
+  // The checksum first: nothing below is trusted before it matches.
+  constexpr std::size_t k_trailer = 7 + k_digest_hex + 1;  // "sha256 " + hex + "\n"
+  if (text.size() < k_magic.size() + k_trailer) return damaged("truncated");
+  const std::string_view body = text.substr(0, text.size() - k_trailer);
+  LineReader trailer(text.substr(body.size()));
+  const auto recorded = trailer.field("sha256");
+  if (!recorded || !trailer.rest().empty()) return damaged("no checksum line at the end");
+  if (sha256_hex(body) != *recorded) return damaged("checksum mismatch");
+
+  LineReader lines(body.substr(k_magic.size()));
+  const auto key = lines.field("key");
+  if (!key) return damaged("no key line");
+  if (*key != folder_key.hex()) return damaged(fmt::format("key {} does not match the folder", *key));
+  const auto created_text = lines.field("created_unix_ns");
+  const auto created = created_text ? to_integer<std::int64_t>(*created_text) : std::nullopt;
+  if (!created) return damaged("no created_unix_ns line");
+
+  FoundEntry entry;
+  entry.key = folder_key;
+  entry.created = from_unix_ns(*created);
+  while (lines.next_is("blob")) {
+    const auto blob = parse_blob(*lines.field("blob"));
+    if (!blob) return damaged("a malformed blob line");
+    entry.total_size_bytes += blob->second.size_bytes;
+    entry.blobs.insert(std::move(*blob));
+  }
+  const auto count_text = lines.field("summary");
+  const auto count = count_text ? to_integer<std::uint64_t>(*count_text) : std::nullopt;
+  const auto summary = count ? lines.bytes(*count) : std::nullopt;
+  if (!summary || !lines.rest().empty()) return damaged("a malformed summary");
+  entry.summary = std::string(*summary);
+  entry.total_size_bytes += text.size();
+  return IndexCheck{std::move(entry), {}};
+}
+
+}  // namespace jitcu::cache::detail

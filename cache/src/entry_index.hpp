@@ -1,0 +1,27 @@
+#pragma once
+// Private: `index`, a disk entry's small record for the cache-hit path: the store's fields, the
+// blob checksums and the engine's summary, in a line format that reads without a JSON parser.
+#include "meta.hpp"
+
+#include <jitcu/cache/entry.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace jitcu::cache::detail {
+
+constexpr std::string_view k_index_file = "index";
+
+/// The index text for an entry published under `key` with these blobs and engine summary.
+std::string make_index_text(const Key& key, const std::map<std::string, BlobInfo>& blobs,
+                            std::string_view summary, std::int64_t created_unix_ns);
+
+/// Outcome of reading an index: the entry (key, blobs, summary, created; meta left null) or
+/// what is wrong with it ("index: ...").
+using IndexCheck = MetaCheck;
+
+/// Parses and verifies an index's text for the entry in the folder named `folder_key`.
+IndexCheck check_index(std::string_view text, const Key& folder_key);
+
+}  // namespace jitcu::cache::detail
