@@ -203,7 +203,8 @@ struct Engine::Impl {
         key, [&] { return compile_and_store(key, source, prepared, wanted, record, headers); },
         [&](detail::ModuleState& made) { allow_instantiation(made, source, wanted); });
     remember(source, wanted, hash, headers, absent, stamped_ns, module);
-    log().debug("{} {} (key {}): {} in {:.3f} ms", origin == Origin::compiled ? "miss" : "hit", source.name(),
+    if (log_enabled(spdlog::level::debug))  // a hit that logs nothing never starts spdlog
+      log().debug("{} {} (key {}): {} in {:.3f} ms", origin == Origin::compiled ? "miss" : "hit", source.name(),
                 key.short_hex(),
                 origin == Origin::compiled ? "compiled" : origin == Origin::disk_cache ? "disk cache" : "this process",
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
@@ -239,7 +240,7 @@ struct Engine::Impl {
           auto [module, entry] = detail::link_sources(key, plan);
           store->put(key, entry);
           module->store = store;
-          module->entry = store->find(key);
+          module->entry = store->find_quick(key);
           return module;
         },
         [](detail::ModuleState&) {});
@@ -341,7 +342,7 @@ struct Engine::Impl {
   }
 
   std::shared_ptr<detail::ModuleState> load_from_store(const cache::Key& key) {
-    auto entry = store->find(key);
+    auto entry = store->find_quick(key);  // the index only: no JSON parse on a hit
     if (!entry) return nullptr;
     return detail::module_from_entry(*entry, store);
   }
@@ -373,7 +374,7 @@ struct Engine::Impl {
     const auto entry = detail::entry_from_module(*module, source, prepared, record, headers);
     store->put(key, entry);
     module->store = store;
-    module->entry = store->find(key);
+    module->entry = store->find_quick(key);
     log().debug("compiled {} (key {}) for {} in {:.1f} ms", source.name(), key.short_hex(), prepared.arch,
                 module->compile_ms);
     return module;

@@ -1,5 +1,6 @@
 #include "entry_codec.hpp"
 
+#include "module_summary.hpp"
 #include "names.hpp"
 #include "ptx.hpp"
 #include "ptxas_info.hpp"
@@ -103,6 +104,8 @@ cache::NewEntry entry_from_module(const ModuleState& module, const Source& sourc
   auto& fields = meta["key_record"] = nlohmann::json::array();
   for (const auto& [name, value] : record.fields()) fields.push_back({name, value});
 
+  entry.summary = encode_summary({module.source_name, module.arch, meta["image"].get<std::string>(), module.compile_ms,
+                                  module.name_expressions, module.kernels});
   entry.blobs["program.ptx"] = module.ptx_text;
   if (!module.image_is_ptx) entry.blobs[image_name(module.arch)] = module.image;
   entry.blobs["log.txt"] = module.log;
@@ -110,32 +113,51 @@ cache::NewEntry entry_from_module(const ModuleState& module, const Source& sourc
   return entry;
 }
 
-std::shared_ptr<ModuleState> module_from_entry(const cache::FoundEntry& entry,
+namespace {
+
+/// The summary meta.json's fields describe (entries found through find(), or without an index).
+std::optional<ModuleSummary> summary_from_meta(const cache::FoundEntry& entry,
                                                const std::shared_ptr<cache::Store>& store) try {
   const auto& meta = entry.meta;
   if (meta.value("engine_meta_version", 0) != k_engine_meta_version) {
     store->remove(entry.key);  // written by another jitcu: replace it, or put() would keep it
-    return nullptr;
+    return std::nullopt;
   }
-  auto module = std::make_shared<ModuleState>();
-  module->key = entry.key;
-  module->source_name = meta.at("source_name").get<std::string>();
-  module->arch = meta.at("arch").get<std::string>();
-  module->compile_ms = meta.at("compile_ms").get<double>();
-  module->name_expressions = meta.at("name_expressions").get<std::map<std::string, std::string>>();
+  ModuleSummary summary;
+  summary.source_name = meta.at("source_name").get<std::string>();
+  summary.arch = meta.at("arch").get<std::string>();
+  summary.image = meta.at("image").get<std::string>();
+  summary.compile_ms = meta.at("compile_ms").get<double>();
+  summary.name_expressions = meta.at("name_expressions").get<std::map<std::string, std::string>>();
   for (const auto& k : meta.at("kernels")) {
     KernelRecord record{k.at("symbol").get<std::string>(), k.at("name").get<std::string>(), {}};
     for (const auto& p : k.at("params")) {
       auto kind = kind_from_text(p.at("kind").get<std::string>());
-      if (!kind) return nullptr;
+      if (!kind) throw nlohmann::json::other_error::create(501, "unknown parameter kind", &p);
       record.params.push_back({p.at("size").get<std::uint32_t>(), *kind, p.at("ptx_type").get<std::string>()});
     }
-    module->kernels.push_back(std::move(record));
+    summary.kernels.push_back(std::move(record));
   }
-  const auto image = meta.at("image").get<std::string>();
-  auto bytes = store->read_blob(entry, image);
+  return summary;
+} catch (const nlohmann::json::exception& error) {
+  log().warn("cache entry {} has unreadable engine fields ({}); compiling again", entry.key.short_hex(),
+             error.what());
+  store->remove(entry.key);
+  return std::nullopt;
+}
+
+std::shared_ptr<ModuleState> load_module(ModuleSummary summary, const cache::FoundEntry& entry,
+                                         const std::shared_ptr<cache::Store>& store) {
+  auto bytes = store->read_blob(entry, summary.image);
   if (!bytes) return nullptr;  // the store warned and dropped the entry: recompile
-  module->image_is_ptx = image == "program.ptx";
+  auto module = std::make_shared<ModuleState>();
+  module->key = entry.key;
+  module->source_name = std::move(summary.source_name);
+  module->arch = std::move(summary.arch);
+  module->compile_ms = summary.compile_ms;
+  module->name_expressions = std::move(summary.name_expressions);
+  module->kernels = std::move(summary.kernels);
+  module->image_is_ptx = summary.image == "program.ptx";
   module->image = std::move(*bytes);
   if (module->image_is_ptx) {
     module->ptx_text = module->image;
@@ -145,11 +167,20 @@ std::shared_ptr<ModuleState> module_from_entry(const cache::FoundEntry& entry,
   module->entry = entry;
   module->handles = std::make_unique<std::atomic<KernelHandle>[]>(module->kernels.size());
   return module;
-} catch (const nlohmann::json::exception& error) {
-  log().warn("cache entry {} has unreadable engine fields ({}); compiling again", entry.key.short_hex(),
-             error.what());
-  store->remove(entry.key);
-  return nullptr;
+}
+
+}  // namespace
+
+std::shared_ptr<ModuleState> module_from_entry(const cache::FoundEntry& entry,
+                                               const std::shared_ptr<cache::Store>& store) {
+  if (std::optional<ModuleSummary> summary = decode_summary(entry.summary))
+    return load_module(std::move(*summary), entry, store);
+  if (entry.meta.is_null()) {  // a summary this jitcu cannot read, found without meta.json
+    std::optional<cache::FoundEntry> full = store->find(entry.key);
+    return full && !full->meta.is_null() ? module_from_entry(*full, store) : nullptr;
+  }
+  std::optional<ModuleSummary> summary = summary_from_meta(entry, store);
+  return summary ? load_module(std::move(*summary), entry, store) : nullptr;
 }
 
 }  // namespace jitcu::detail

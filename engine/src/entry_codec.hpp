@@ -29,7 +29,8 @@ std::shared_ptr<ModuleState> module_from_output(const cache::Key& key, const Sou
 cache::NewEntry entry_from_module(const ModuleState& module, const Source& source,
                                   const PreparedOptions& options, const cache::KeyRecord& record,
                                   const std::vector<HeaderDependency>& headers);
-/// The module a cache entry holds; nullopt when the entry is unusable (a miss).
+/// The module a cache entry holds, from its summary (find_quick) or its meta.json (find);
+/// nullptr when the entry is unusable (a miss).
 std::shared_ptr<ModuleState> module_from_entry(const cache::FoundEntry& entry,
                                                const std::shared_ptr<cache::Store>& store);
 

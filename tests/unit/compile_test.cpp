@@ -265,3 +265,36 @@ TEST_CASE("a damaged program.ptx never yields wrong PTX, and the entry is replac
   CHECK(after.ptx() == good_ptx);
   CHECK(read_file(after.cache_path() / "program.ptx") == good_ptx);
 }
+
+TEST_CASE("a hit reads the entry's index; without one (an older jitcu's entry) it reads meta.json") {
+  TempDir cache;
+  const Module first = engine_in(cache).compile(seed_source(), {.name_expressions = {"scale<float>"}});
+  const auto index = first.cache_path() / "index";
+  REQUIRE(std::filesystem::is_regular_file(index));
+  CHECK(read_file(index).find("jitcu-module") != std::string::npos);  // the engine's summary is in it
+
+  for (const bool with_index : {true, false}) {
+    CAPTURE(with_index);
+    if (!with_index) std::filesystem::remove(index);
+    const Module hit = engine_in(cache).compile(seed_source(), {.name_expressions = {"scale<float>"}});
+    CHECK(hit.origin() == Origin::disk_cache);
+    CHECK(hit.kernel_names() == first.kernel_names());
+    CHECK(hit.kernel("scale<float>").symbol() == first.kernel("scale<float>").symbol());
+    CHECK(hit.kernel("jitcu_kernels::affine").params()[0].ptx_type == ".b8[12]");
+    CHECK(hit.ptx() == first.ptx());
+  }
+}
+
+TEST_CASE("a damaged index is compiled again, and the new entry has a good one") {
+  TempDir cache;
+  const Module first = engine_in(cache).compile(seed_source());
+  const auto index = first.cache_path() / "index";
+  std::string bytes = read_file(index);
+  bytes[bytes.find("jitcu-module") + 2] ^= 0x20;  // inside the summary: only the checksum can tell
+  write_file(index, bytes);
+
+  const Module second = engine_in(cache).compile(seed_source());
+  CHECK(second.origin() == Origin::compiled);
+  CHECK(read_file(index) != bytes);
+  CHECK(engine_in(cache).compile(seed_source()).origin() == Origin::disk_cache);
+}
