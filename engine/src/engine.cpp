@@ -6,6 +6,7 @@
 #include "toolkit.hpp"
 #include "worker_pool.hpp"
 #include "nvrtc.hpp"
+#include "pch_store.hpp"
 #include "prepared_options.hpp"
 #include "ptxas_info.hpp"
 
@@ -33,7 +34,6 @@
 namespace jitcu {
 namespace {
 
-constexpr std::uint64_t k_pch_folder_limit_bytes = 4ull << 30;  // a CUB PCH is ~180 MB
 constexpr const char* k_arch_without_gpu = "sm_90";  // documented default when no GPU is found
 constexpr std::int64_t k_racy_window_ns = 1'000'000'000;
 
@@ -170,22 +170,9 @@ struct Engine::Impl {
       return *pool;
     }
     auto path = detail::find_worker_executable();
-    if (!cache_dir.empty()) detail::prune_pch_folder(worker_pch_dir(), k_pch_folder_limit_bytes);
+    if (!cache_dir.empty()) detail::prune_pch_folder(detail::worker_pch_folder(cache_dir), detail::pch_limit_bytes());
     pool = std::make_unique<detail::WorkerPool>(static_cast<std::size_t>(workers), std::move(path));
     return *pool;
-  }
-
-  // Where workers put precompiled headers: in the cache, else this process's own folder. One
-  // folder per NVRTC build and toolkit: a PCH made from other toolkit headers must not load.
-  // NVRTC deletes its automatic PCH files when the worker exits (measured on the H100:
-  // docs/performance.md); PCH that outlives a worker needs --create-pch/--use-pch.
-  std::string worker_pch_dir() const {
-    if (cache_dir.empty()) return detail::process_pch_folder().string();
-    const auto toolkit_id = cache::sha256_hex(detail::toolkit().nvrtc_identity + "\n" + detail::toolkit().root.string());
-    const auto folder = cache_dir / "pch" / toolkit_id.substr(0, 16);
-    std::error_code ignored;
-    std::filesystem::create_directories(folder, ignored);
-    return folder.string();
   }
 
   std::pair<std::shared_ptr<const detail::ModuleState>, Origin> compile(const Source& source, const CompileOptions& wanted) {
@@ -354,13 +341,15 @@ struct Engine::Impl {
     detail::NvrtcInput input{&source.text(), &source.name(), prepared.nvrtc, compile_options.name_expressions};
     if (compile_options.time_limit.count() > 0) input.deadline = std::chrono::steady_clock::now() + compile_options.time_limit;
     input.cancel = compile_options.cancel.get();
-    // NVRTC's automatic PCH does not notice an edited user header: the next compile in this
-    // process reuses the old header's PCH (a changed #define kept its old value, under the new
-    // key). Toolkit headers do not change under a running process, so only they get it.
-    input.precompiled_headers =
-        options.precompiled_headers && headers.empty() && !detail::include_lines(source.text()).empty();
+    // NVRTC's automatic PCH (in this process) does not notice an edited user header: the next
+    // compile reuses the old header's PCH (a changed #define kept its old value, under the new
+    // key), so only sources without user headers get it. A worker's PCH file is named by every
+    // user header's hash instead, and outlasts the worker (pch_store.hpp).
     auto* worker = detail::current_worker();
-    if (worker) input.pch_dir = worker_pch_dir();
+    input.precompiled_headers = options.precompiled_headers && (worker || headers.empty()) &&
+                                !detail::include_lines(source.text()).empty();
+    if (worker && input.precompiled_headers)
+      input.pch_file = detail::persistent_pch_stem(detail::worker_pch_folder(cache_dir), source.text(), prepared.nvrtc, headers);
     auto output = worker ? worker->compile(input) : detail::nvrtc_compile(input);
     if (output.cancelled)
       throw CompileCancelled(fmt::format("compiling {} was cancelled {}; nothing was cached", source.name(),

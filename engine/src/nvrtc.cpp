@@ -13,12 +13,15 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include <signal.h>
+#include <sys/personality.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -171,7 +174,56 @@ void grow_pch_heap_if_needed(nvrtcProgram program) {
   log().debug("NVRTC made no precompiled header for this program: {}", nvrtc().nvrtcGetErrorString(status));
 }
 
+bool creates_pch_file(const std::vector<std::string>& options) {
+  return std::any_of(options.begin(), options.end(), [](const std::string& o) { return o.starts_with("--create-pch="); });
+}
+
+// Whether NVRTC wrote the --create-pch file, and why not. The heap is never grown here: a PCH
+// file made after a resize only loads in processes that resized it the same way.
+void note_pch_creation(nvrtcProgram program, NvrtcOutput& output) {
+  const nvrtcResult status = nvrtc().nvrtcGetPCHCreateStatus(program);
+  output.pch = status == NVRTC_SUCCESS ? PchUse::created : PchUse::skipped;
+  if (status == NVRTC_SUCCESS || status == NVRTC_ERROR_NO_PCH_CREATE_ATTEMPTED) return;
+  std::size_t required = 0, current = 0;
+  if (status == NVRTC_ERROR_PCH_CREATE_HEAP_EXHAUSTED && nvrtc().nvrtcGetPCHHeapSizeRequired(program, &required) == NVRTC_SUCCESS &&
+      nvrtc().nvrtcGetPCHHeapSize(&current) == NVRTC_SUCCESS) {
+    output.pch_detail = fmt::format("these headers need {} bytes of NVRTC's PCH heap, which has {}", required, current);
+    return;
+  }
+  output.pch_detail = nvrtc().nvrtcGetErrorString(status);
+}
+
+// Address space layout randomization off for this process (personality) or the whole system.
+bool aslr_off() {
+  const int persona = personality(0xffffffff);
+  if (persona != -1 && (persona & ADDR_NO_RANDOMIZE) != 0) return true;
+  std::ifstream setting("/proc/sys/kernel/randomize_va_space");
+  int value = -1;
+  return setting >> value && value == 0;
+}
+
 }  // namespace
+
+const std::string& pch_address_layout() {
+  static const std::string layout = []() -> std::string {
+    const auto& api = nvrtc();
+    if (!aslr_off()) return {};
+    // NVRTC maps its PCH heap at the first compile that asks for PCH; one that names a file
+    // that cannot exist fails at once (~10 ms) and leaves the heap where every worker puts it.
+    static const std::string empty_text, name = "jitcu_pch_heap.cu";
+    const char* options[] = {"--no-cache", "--use-pch=/dev/null/jitcu-none.pch"};
+    nvrtcProgram raw = nullptr;
+    check(api.nvrtcCreateProgram(&raw, empty_text.c_str(), name.c_str(), 0, nullptr, nullptr), "nvrtcCreateProgram");
+    Program program(raw);
+    api.nvrtcCompileProgram(raw, 2, options);  // fails by design
+    Dl_info where{};
+    std::size_t heap_bytes = 0;
+    if (dladdr(reinterpret_cast<void*>(api.nvrtcVersion), &where) == 0 || api.nvrtcGetPCHHeapSize(&heap_bytes) != NVRTC_SUCCESS)
+      return {};
+    return fmt::format("{:x}-{:x}", reinterpret_cast<std::uintptr_t>(where.dli_fbase), heap_bytes);
+  }();
+  return layout;
+}
 
 NvrtcOutput nvrtc_compile(const NvrtcInput& input) {
   const auto& api = nvrtc();
@@ -186,8 +238,7 @@ NvrtcOutput nvrtc_compile(const NvrtcInput& input) {
   if (input.cancel || input.deadline != std::chrono::steady_clock::time_point::max())
     check(api.nvrtcSetFlowCallback(raw, &flow_callback, &flow), "nvrtcSetFlowCallback");
   std::vector<std::string> pch_options;
-  const std::string pch_dir = input.pch_dir.empty() ? pch_folder().string() : input.pch_dir;
-  if (input.precompiled_headers && !pch_dir.empty()) pch_options = {"-pch", "--pch-dir=" + pch_dir};
+  if (input.precompiled_headers && !pch_folder().empty()) pch_options = {"-pch", "--pch-dir=" + pch_folder().string()};
   std::vector<const char*> options;
   for (const auto& option : input.options) options.push_back(option.c_str());
   for (const auto& option : pch_options) options.push_back(option.c_str());
@@ -195,6 +246,7 @@ NvrtcOutput nvrtc_compile(const NvrtcInput& input) {
   if (!pch_options.empty() && rc == NVRTC_SUCCESS) grow_pch_heap_if_needed(raw);
 
   NvrtcOutput output;
+  if (creates_pch_file(input.options)) note_pch_creation(raw, output);
   output.log = read_log(raw);
   output.result_name = api.nvrtcGetErrorString(rc);
   output.invalid_option = rc == NVRTC_ERROR_INVALID_OPTION;

@@ -21,9 +21,13 @@ struct NvrtcInput {
   const std::atomic<bool>* cancel = nullptr;
   /// Use NVRTC's automatic precompiled headers, kept in this process's PCH folder.
   bool precompiled_headers = false;
-  /// Where the PCH files go; empty: this process's own folder (removed at exit).
-  std::string pch_dir{};
+  /// Worker compiles: "<folder>/<key>" of a precompiled header kept across processes
+  /// (pch_store.hpp); empty for none.
+  std::string pch_file{};
 };
+
+/// What a compile did with a precompiled header file named for it (explicit PCH).
+enum class PchUse { none, used, created, rejected, skipped };
 
 /// One NVRTC compile's output; `ok` false means NVRTC refused the program (see `log`).
 struct NvrtcOutput {
@@ -37,6 +41,8 @@ struct NvrtcOutput {
   std::string log;
   std::map<std::string, std::string> lowered_names;  // name expression -> mangled symbol
   double milliseconds = 0;
+  PchUse pch = PchUse::none;
+  std::string pch_detail;  // the PCH file, or why none was used or made
 };
 
 /// Runs NVRTC; throws Error when libnvrtc cannot be loaded.
@@ -47,6 +53,12 @@ std::pair<int, int> nvrtc_version();
 std::vector<int> nvrtc_supported_archs();
 /// This process's PCH folder (made on first call, removed at exit); empty if it cannot be made.
 const std::filesystem::path& process_pch_folder();
+/// Loads NVRTC and has it place its PCH heap now: a PCH file loads only in a process whose heap
+/// sits at the address it was made at, so a worker calls this before anything else can take
+/// that address. Returns a name for this process's layout (libnvrtc's address, heap size) that
+/// PCH file names carry; empty when ASLR is on here (no other process could load our files).
+/// Throws Error when NVRTC cannot be loaded; later calls return the first answer.
+const std::string& pch_address_layout();
 /// True once this process has loaded NVRTC (a cache hit never does).
 bool nvrtc_loaded();
 

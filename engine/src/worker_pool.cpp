@@ -1,5 +1,6 @@
 #include "worker_pool.hpp"
 
+#include "pch_store.hpp"
 #include "worker_protocol.hpp"
 
 #include <jitcu/cache/log.hpp>
@@ -42,29 +43,6 @@ std::filesystem::path find_worker_executable() {
   throw Error(fmt::format("the compile worker jitcu-worker is missing (looked at {} and {}); reinstall jitcu, set "
                           "JITCU_WORKER, or turn worker processes off (EngineOptions{{.worker_processes = 0}} or "
                           "JITCU_WORKERS=0)", JITCU_WORKER_INSTALL_PATH, JITCU_WORKER_BUILD_PATH));
-}
-
-void prune_pch_folder(const std::filesystem::path& folder, std::uint64_t limit_bytes) {
-  std::error_code ec;
-  struct File {
-    std::filesystem::path path;
-    std::filesystem::file_time_type used;
-    std::uint64_t bytes;
-  };
-  std::vector<File> files;
-  std::uint64_t total = 0;
-  for (const auto& item : std::filesystem::directory_iterator(folder, ec)) {
-    if (!item.is_regular_file(ec)) continue;
-    files.push_back({item.path(), item.last_write_time(ec), item.file_size(ec)});
-    total += files.back().bytes;
-  }
-  if (total <= limit_bytes) return;
-  std::sort(files.begin(), files.end(), [](const File& a, const File& b) { return a.used < b.used; });
-  for (const auto& file : files) {
-    if (total <= limit_bytes) break;
-    if (std::filesystem::remove(file.path, ec)) total -= file.bytes;
-  }
-  log().debug("pruned precompiled headers in {} to {} bytes", folder.string(), total);
 }
 
 WorkerProcess::WorkerProcess(const std::filesystem::path& path) {
@@ -116,8 +94,7 @@ void WorkerProcess::kill_and_reap(const char* why) {
 }
 
 NvrtcOutput WorkerProcess::compile(const NvrtcInput& input) {
-  WorkerRequest request{*input.text, *input.name, input.options, input.name_expressions,
-                        input.precompiled_headers ? input.pch_dir : std::string()};
+  WorkerRequest request{*input.text, *input.name, input.options, input.name_expressions, input.pch_file};
   const int pid = pid_;
   auto died = [&](const char* doing) {
     kill_and_reap(doing);
@@ -153,7 +130,11 @@ NvrtcOutput WorkerProcess::compile(const NvrtcInput& input) {
     if (polled > 0) break;
   }
   auto output = read_response(from_worker_);
-  if (!output) throw died("compiling");
+  if (!output) {
+    forget_pch(input.pch_file);  // in case a damaged PCH file is what crashed NVRTC
+    throw died("compiling");
+  }
+  report_pch_use(*input.name, *output);
   return std::move(*output);
 }
 

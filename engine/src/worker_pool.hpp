@@ -3,7 +3,6 @@
 #include "nvrtc.hpp"
 
 #include <condition_variable>
-#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -61,8 +60,5 @@ class WorkerPool {
 /// The worker executable: $JITCU_WORKER, else the one installed or built with this jitcu.
 /// Throws Error naming where it looked when none is executable.
 std::filesystem::path find_worker_executable();
-
-/// Deletes the least recently used files of a PCH folder until it holds at most `limit_bytes`.
-void prune_pch_folder(const std::filesystem::path& folder, std::uint64_t limit_bytes);
 
 }  // namespace jitcu::detail

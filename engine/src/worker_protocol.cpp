@@ -55,7 +55,7 @@ bool write_request(int fd, const WorkerRequest& request) {
   const nlohmann::json head = {{"name", request.name},
                                {"options", request.options},
                                {"name_expressions", request.name_expressions},
-                               {"pch_dir", request.pch_dir}};
+                               {"pch_file", request.pch_file}};
   return write_frame(fd, head.dump()) && write_frame(fd, request.text);
 }
 
@@ -67,7 +67,7 @@ std::optional<WorkerRequest> read_request(int fd) try {
   return WorkerRequest{std::move(*text), json.at("name").get<std::string>(),
                        json.at("options").get<std::vector<std::string>>(),
                        json.at("name_expressions").get<std::vector<std::string>>(),
-                       json.at("pch_dir").get<std::string>()};
+                       json.at("pch_file").get<std::string>()};
 } catch (const nlohmann::json::exception&) {
   return std::nullopt;
 }
@@ -78,7 +78,9 @@ bool write_response(int fd, const NvrtcOutput& output) {
                                {"cancelled", output.cancelled},
                                {"result_name", output.result_name},
                                {"lowered_names", output.lowered_names},
-                               {"milliseconds", output.milliseconds}};
+                               {"milliseconds", output.milliseconds},
+                               {"pch", static_cast<int>(output.pch)},
+                               {"pch_detail", output.pch_detail}};
   return write_frame(fd, head.dump()) && write_frame(fd, output.ptx) && write_frame(fd, output.cubin) &&
          write_frame(fd, output.log) && write_frame(fd, output.lto_ir);
 }
@@ -99,6 +101,10 @@ std::optional<NvrtcOutput> read_response(int fd) try {
   output.result_name = json.at("result_name").get<std::string>();
   output.lowered_names = json.at("lowered_names").get<std::map<std::string, std::string>>();
   output.milliseconds = json.at("milliseconds").get<double>();
+  const int pch = json.at("pch").get<int>();
+  if (pch < 0 || pch > static_cast<int>(PchUse::skipped)) return std::nullopt;
+  output.pch = static_cast<PchUse>(pch);
+  output.pch_detail = json.at("pch_detail").get<std::string>();
   return output;
 } catch (const nlohmann::json::exception&) {
   return std::nullopt;

@@ -13,7 +13,7 @@ struct WorkerRequest {
   std::string name;
   std::vector<std::string> options;
   std::vector<std::string> name_expressions;
-  std::string pch_dir;  // empty: no precompiled headers
+  std::string pch_file;  // NvrtcInput::pch_file; empty: no precompiled header
 };
 
 /// Writes one request or response to `fd`; false if the pipe broke.

@@ -1,7 +1,8 @@
 // jitcu-worker: runs NVRTC for an engine, one request at a time, over stdin and stdout.
 // Started by the engine with ASLR off, so precompiled headers made by one worker load in the
-// next (an NVRTC PCH file only loads where libnvrtc sits at the same address).
+// next (an NVRTC PCH file only loads where libnvrtc and its PCH heap sit at the same address).
 #include "nvrtc.hpp"
+#include "pch_store.hpp"
 #include "worker_protocol.hpp"
 
 #include <csignal>
@@ -11,14 +12,20 @@
 int main() {
   std::signal(SIGPIPE, SIG_IGN);
   const char* crash_on = std::getenv("JITCU_WORKER_CRASH_ON");  // tests: die like a crashing NVRTC
+  try {
+    // First of all: where NVRTC's PCH heap lands must not depend on what requests came.
+    jitcu::detail::pch_address_layout();
+  } catch (const std::exception&) {
+    // No NVRTC: every request says so below.
+  }
   while (auto request = jitcu::detail::read_request(0)) {
     if (crash_on && request->name == crash_on) std::abort();
     jitcu::detail::NvrtcInput input{&request->text, &request->name, request->options, request->name_expressions};
-    input.precompiled_headers = !request->pch_dir.empty();
-    input.pch_dir = request->pch_dir;
+    input.pch_file = request->pch_file;
     jitcu::detail::NvrtcOutput output;
     try {
-      output = jitcu::detail::nvrtc_compile(input);
+      output = input.pch_file.empty() ? jitcu::detail::nvrtc_compile(input)
+                                      : jitcu::detail::compile_with_persistent_pch(input);
     } catch (const std::exception& error) {
       output.ok = false;
       output.result_name = "jitcu-worker error";
