@@ -328,6 +328,13 @@ KernelAttributeValues kernel_attributes(KernelHandle kernel, int device) {
   return v;
 }
 
+int kernel_max_threads(KernelHandle kernel, int device) {
+  int threads = 0;
+  JITCU_CU(cuKernelGetAttribute, (&threads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, static_cast<CUkernel>(kernel), device),
+           "reading the kernel's max threads per block on device {}", device);
+  return threads;
+}
+
 void set_max_dynamic_shared(KernelHandle kernel, int bytes, int device) {
   JITCU_CU(cuKernelSetAttribute, (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes, static_cast<CUkernel>(kernel), device),
            "allowing {} bytes of dynamic shared memory on device {}", bytes, device);

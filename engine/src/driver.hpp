@@ -54,6 +54,8 @@ struct KernelAttributeValues {
   int max_dynamic_shared_bytes = 0;
 };
 KernelAttributeValues kernel_attributes(KernelHandle kernel, int device);
+/// The largest block the kernel can launch with on `device` (one driver call).
+int kernel_max_threads(KernelHandle kernel, int device);
 /// Lets the kernel use up to `bytes` of dynamic shared memory on `device` (the >48 KiB opt-in).
 void set_max_dynamic_shared(KernelHandle kernel, int bytes, int device);
 /// Blocks of `block_size` threads that fit on one SM at once.

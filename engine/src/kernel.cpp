@@ -37,6 +37,8 @@ void Kernel::check_arguments(std::span<const ArgInfo> args) const {
 namespace {
 
 constexpr std::uint32_t k_default_shared_limit = 48 * 1024;  // without the opt-in attribute
+constexpr std::uint64_t k_min_block_dim_z = 64;      // what every CUDA device allows
+constexpr std::uint64_t k_min_grid_dim_yz = 65535;
 
 void check_extent(const std::string& kernel, const char* what, char axis, std::uint64_t extent, std::uint64_t limit) {
   if (extent == 0 || extent > limit)
@@ -48,18 +50,24 @@ void check_extent(const std::string& kernel, const char* what, char axis, std::u
 void check_unusual(const detail::KernelState& state, const LaunchConfig& config, detail::KernelHandle handle,
                    const std::string& kernel) {
   const int device = detail::current_device();
-  check_extent(kernel, "block", 'z', config.block.z, static_cast<std::uint64_t>(detail::device_limit(device, detail::DeviceLimit::max_block_dim_z)));
-  check_extent(kernel, "grid", 'y', config.grid.y, static_cast<std::uint64_t>(detail::device_limit(device, detail::DeviceLimit::max_grid_dim_y)));
-  check_extent(kernel, "grid", 'z', config.grid.z, static_cast<std::uint64_t>(detail::device_limit(device, detail::DeviceLimit::max_grid_dim_z)));
-  const auto attributes = detail::kernel_attributes(handle, device);
+  // Extents within what every CUDA device allows need no query: a first launch asks the driver
+  // one thing, the kernel's block limit, which keeps a cache hit's first launch near raw.
+  if (config.block.z > k_min_block_dim_z)
+    check_extent(kernel, "block", 'z', config.block.z, static_cast<std::uint64_t>(detail::device_limit(device, detail::DeviceLimit::max_block_dim_z)));
+  if (config.grid.y > k_min_grid_dim_yz)
+    check_extent(kernel, "grid", 'y', config.grid.y, static_cast<std::uint64_t>(detail::device_limit(device, detail::DeviceLimit::max_grid_dim_y)));
+  if (config.grid.z > k_min_grid_dim_yz)
+    check_extent(kernel, "grid", 'z', config.grid.z, static_cast<std::uint64_t>(detail::device_limit(device, detail::DeviceLimit::max_grid_dim_z)));
+  const int max_threads = detail::kernel_max_threads(handle, device);
   const auto threads = config.block.count();
-  if (threads > static_cast<std::uint64_t>(attributes.max_threads_per_block))
+  if (threads > static_cast<std::uint64_t>(max_threads))
     throw ArgumentError(fmt::format("kernel '{}': a block of {} threads is more than the {} it can run with ({} "
                                     "registers per thread and its launch bounds); use a smaller block; nothing "
                                     "was launched",
-                                    kernel, threads, attributes.max_threads_per_block, attributes.registers));
-  state.max_threads.store(static_cast<std::uint32_t>(attributes.max_threads_per_block), std::memory_order_relaxed);
+                                    kernel, threads, max_threads, detail::kernel_attributes(handle, device).registers));
+  state.max_threads.store(static_cast<std::uint32_t>(max_threads), std::memory_order_relaxed);
   if (config.shared_bytes > state.shared_allowed.load(std::memory_order_relaxed)) {
+    const auto attributes = detail::kernel_attributes(handle, device);
     const auto device_max = detail::device_limit(device, detail::DeviceLimit::max_shared_per_block_optin);
     const auto available = static_cast<std::int64_t>(device_max) - attributes.static_shared_bytes;
     if (static_cast<std::int64_t>(config.shared_bytes) > available)
@@ -107,7 +115,8 @@ void Kernel::launch_packed(const LaunchConfig& config, void** params) const {
   const auto handle = module.kernel_handle(state_->index);
   const bool plain = config.block.count() <= state_->max_threads.load(std::memory_order_relaxed) &&
                      config.shared_bytes <= std::max(k_default_shared_limit, state_->shared_allowed.load(std::memory_order_relaxed)) &&
-                     config.grid.y <= 65535 && config.grid.z <= 65535 && config.block.z <= 64 &&
+                     config.grid.y <= k_min_grid_dim_yz && config.grid.z <= k_min_grid_dim_yz &&
+                     config.block.z <= k_min_block_dim_z &&
                      config.cluster.count() == 1 && config.kind == LaunchKind::normal;
   if (!plain) check_unusual(*state_, config, handle, kernel);
   detail::launch_kernel(handle, config, params, kernel);
