@@ -30,6 +30,12 @@ constexpr int k_poll_slice_ms = 50;  // how often a waiting compile looks at its
 
 bool is_executable(const std::filesystem::path& path) { return !path.empty() && access(path.c_str(), X_OK) == 0; }
 
+// "was killed by signal 7 (Bus error)" / "exited with status 1", from waitpid's status.
+std::string describe_exit(int status) {
+  if (WIFSIGNALED(status)) return fmt::format("was killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  return fmt::format("exited with status {}", WEXITSTATUS(status));
+}
+
 }  // namespace
 
 std::filesystem::path find_worker_executable() {
@@ -45,7 +51,10 @@ std::filesystem::path find_worker_executable() {
                           "JITCU_WORKERS=0)", JITCU_WORKER_INSTALL_PATH, JITCU_WORKER_BUILD_PATH));
 }
 
-WorkerProcess::WorkerProcess(const std::filesystem::path& path) {
+WorkerProcess::WorkerProcess(const std::filesystem::path& path) : path_(path) { start(); }
+
+void WorkerProcess::start() {
+  const auto& path = path_;
   int to[2], from[2];
   if (pipe2(to, O_CLOEXEC) != 0) throw Error(fmt::format("cannot start {}: pipe: {}", path.string(), std::strerror(errno)));
   if (pipe2(from, O_CLOEXEC) != 0) {
@@ -74,9 +83,14 @@ WorkerProcess::WorkerProcess(const std::filesystem::path& path) {
   from_worker_ = from[0];
 }
 
-WorkerProcess::~WorkerProcess() {
+void WorkerProcess::close_pipes() {
   if (to_worker_ >= 0) close(to_worker_);  // end of input: the worker exits
   if (from_worker_ >= 0) close(from_worker_);
+  to_worker_ = from_worker_ = -1;
+}
+
+WorkerProcess::~WorkerProcess() {
+  close_pipes();
   if (pid_ > 0) {
     int status = 0;
     while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
@@ -98,8 +112,7 @@ NvrtcOutput WorkerProcess::compile(const NvrtcInput& input) {
   const int pid = pid_;
   auto died = [&](const char* doing) {
     kill_and_reap(doing);
-    const std::string how = WIFSIGNALED(exit_status_) ? fmt::format("was killed by signal {} ({})", WTERMSIG(exit_status_), strsignal(WTERMSIG(exit_status_)))
-                                                      : fmt::format("exited with status {}", WEXITSTATUS(exit_status_));
+    const std::string how = describe_exit(exit_status_);
     return Error(fmt::format("the compile worker (pid {}) {} while {} {}; nothing was cached and this process is "
                              "unharmed. If it happens again, NVRTC may be crashing on this source: compile it in "
                              "this process to see (EngineOptions{{.worker_processes = 0}})",
@@ -130,12 +143,26 @@ NvrtcOutput WorkerProcess::compile(const NvrtcInput& input) {
     if (polled > 0) break;
   }
   auto output = read_response(from_worker_);
-  if (!output) {
-    forget_pch(input.pch_file);  // in case a damaged PCH file is what crashed NVRTC
-    throw died("compiling");
-  }
+  if (!output && !input.pch_file.empty()) return compile_again_without_pch(input);
+  if (!output) throw died("compiling");
   report_pch_use(*input.name, *output);
   return std::move(*output);
+}
+
+// A damaged PCH file can crash NVRTC (a truncated one: SIGBUS as it reads past the end), so
+// a worker that died using one gets the file removed and the compile once more without it.
+NvrtcOutput WorkerProcess::compile_again_without_pch(const NvrtcInput& input) {
+  const int pid = pid_;
+  kill_and_reap("died compiling with a precompiled header");
+  const std::string how = describe_exit(exit_status_);
+  forget_pch(input.pch_file);
+  log().warn("the compile worker (pid {}) {} compiling {} with the precompiled header {}-*.pch; removed it and "
+             "compiling again without it", pid, how, *input.name, input.pch_file);
+  close_pipes();
+  start();
+  auto without = input;
+  without.pch_file.clear();
+  return compile(without);
 }
 
 WorkerProcess* current_worker() { return t_worker; }

@@ -23,13 +23,18 @@ class WorkerProcess {
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
   /// Runs one compile. Throws CompileCancelled past the deadline or on cancel (the worker is
-  /// killed), Error when the worker dies; either way this object is then dead().
+  /// killed), Error when the worker dies; either way this object is then dead(). A worker
+  /// that dies using a precompiled header is started again and compiles without it.
   NvrtcOutput compile(const NvrtcInput& input);
   bool dead() const { return pid_ <= 0; }
   int pid() const { return pid_; }
 
  private:
+  void start();
+  void close_pipes();
   void kill_and_reap(const char* why);
+  NvrtcOutput compile_again_without_pch(const NvrtcInput& input);
+  std::filesystem::path path_;
   int pid_ = -1;
   int to_worker_ = -1;
   int from_worker_ = -1;

@@ -214,6 +214,13 @@ TEST_CASE("a damaged PCH file never fails a compile and is replaced") {
     CHECK(only(log.take("rejected the precompiled header")).find("replaced it") != std::string::npos);
     CHECK(fs::file_size(file) == good_size);
   }
+  SUBCASE("cut to a third: NVRTC dies reading it (SIGBUS); compiled again without it") {
+    fs::resize_file(file, good_size / 3);
+    const Module m = compile_in_new_worker(cache, kernel(2));
+    CHECK(m.ptx().find("2000006") != std::string::npos);
+    CHECK(only(log.take("compiling again without it")).find("signal") != std::string::npos);
+    CHECK_FALSE(fs::exists(file));
+  }
   SUBCASE("garbage: NVRTC warns and parses the headers itself") {
     std::string junk(good_size, '\0');
     for (auto& c : junk) c = static_cast<char>(rng());
