@@ -1,3 +1,4 @@
+#include "compatibility.hpp"
 #include "diagnostics.hpp"
 #include "driver.hpp"
 #include "entry_codec.hpp"
@@ -102,14 +103,12 @@ constexpr int k_newest_arch_known = 121;  // NVRTC 13.0's newest target; newer d
 std::string clamp_to_nvrtc(const std::string& device_arch) {
   const int wanted = std::stoi(device_arch.substr(3));
   if (wanted <= k_newest_arch_known) return device_arch;
-  int best = 0;
-  for (int supported : detail::nvrtc_supported_archs())
-    if (supported <= wanted) best = std::max(best, supported);
-  if (best == 0 || best == wanted) return device_arch;
+  const auto choice = detail::choose_arch(wanted, detail::nvrtc_supported_archs());
+  if (!choice.clamped) return device_arch;
   log().warn("this GPU is {} but NVRTC {}.{} targets at most sm_{}: compiling for sm_{}; the driver JIT-compiles its "
              "PTX for the GPU (update the CUDA toolkit for a native cubin)",
-             device_arch, detail::nvrtc_version().first, detail::nvrtc_version().second, best, best);
-  return fmt::format("sm_{}", best);
+             device_arch, detail::nvrtc_version().first, detail::nvrtc_version().second, choice.sm, choice.sm);
+  return fmt::format("sm_{}", choice.sm);
 }
 
 }  // namespace
