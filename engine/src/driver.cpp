@@ -1,5 +1,6 @@
 // The only file that includes <cuda.h>: opens libcuda.so.1 at run time and wraps what jitcu uses.
 #include "driver.hpp"
+#include "compatibility.hpp"
 
 #include <jitcu/cache/log.hpp>
 #include <jitcu/device.hpp>
@@ -139,16 +140,18 @@ std::string advice(CUresult rc) {
   }
 }
 
+// "<fn> failed: <name> (<text>) while <doing><advice>", with the raw CUresult kept.
+CudaError cuda_error(const char* fn, CUresult rc, const std::string& doing, const std::string& advice_text) {
+  return CudaError(fn, static_cast<int>(rc), result_name(rc),
+                   fmt::format("{} failed: {} ({}) while {}{}", fn, result_name(rc), result_text(rc), doing, advice_text));
+}
+
 }  // namespace
 
 #define JITCU_CU(fn, args, ...)                                                                 \
   do {                                                                                         \
     if (CUresult rc_ = ::jitcu::detail::driver().fn args; rc_ != CUDA_SUCCESS)                 \
-      throw ::jitcu::CudaError(#fn, static_cast<int>(rc_), ::jitcu::detail::result_name(rc_),  \
-                               fmt::format("{} failed: {} ({}) while {}{}", #fn,                \
-                                           ::jitcu::detail::result_name(rc_),                   \
-                                           ::jitcu::detail::result_text(rc_),                   \
-                                           fmt::format(__VA_ARGS__), ::jitcu::detail::advice(rc_))); \
+      throw ::jitcu::detail::cuda_error(#fn, rc_, fmt::format(__VA_ARGS__), ::jitcu::detail::advice(rc_)); \
   } while (false)
 
 void require_driver() { driver(); }
@@ -209,11 +212,34 @@ std::string device_arch(int ordinal) {
   return fmt::format("sm_{}{}", major, minor);
 }
 
+namespace {
+
+// The arch of the current context's device, for advice; empty if even that fails.
+std::string current_arch_or_empty() noexcept {
+  try {
+    return device_arch(current_device());
+  } catch (...) {
+    return {};
+  }
+}
+
+// The driver's JIT refused PTX newer than it knows: name the image's PTX ISA version and the
+// driver's CUDA version, and say what to do.
+std::string unsupported_ptx_text(const std::string& image) {
+  int version = 0;
+  if (driver().cuDriverGetVersion(&version) != CUDA_SUCCESS) version = 0;
+  return "; " + unsupported_ptx_advice(image, version, current_arch_or_empty());
+}
+
+}  // namespace
+
 LibraryHandle load_library(const std::string& image, const std::string& what) {
   ensure_context();
   CUlibrary library = nullptr;
-  JITCU_CU(cuLibraryLoadData, (&library, image.data(), nullptr, nullptr, 0, nullptr, nullptr, 0), "loading {}", what);
-  return library;
+  const CUresult rc = driver().cuLibraryLoadData(&library, image.data(), nullptr, nullptr, 0, nullptr, nullptr, 0);
+  if (rc == CUDA_SUCCESS) return library;
+  throw cuda_error("cuLibraryLoadData", rc, "loading " + what,
+                   rc == CUDA_ERROR_UNSUPPORTED_PTX_VERSION ? unsupported_ptx_text(image) : advice(rc));
 }
 
 void unload_library(LibraryHandle library) noexcept {
