@@ -43,6 +43,7 @@ std::string directive_value(std::string_view image, std::string_view directive) 
 }  // namespace
 
 std::string ptx_isa_version(std::string_view image) { return directive_value(image, ".version"); }
+std::string ptx_target(std::string_view image) { return directive_value(image, ".target"); }
 
 std::string cuda_version_text(int driver_version) {
   return fmt::format("{}.{}", driver_version / 1000, driver_version % 1000 / 10);

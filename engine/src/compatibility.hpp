@@ -20,6 +20,8 @@ ArchChoice choose_arch(int device_sm, const std::vector<int>& supported);
 
 /// "9.0" from PTX's ".version 9.0" line; empty when there is none (a cubin, or not PTX).
 std::string ptx_isa_version(std::string_view image);
+/// "sm_90" from PTX's ".target sm_90" line; empty when there is none.
+std::string ptx_target(std::string_view image);
 
 /// "13.0" for cuDriverGetVersion's 13000.
 std::string cuda_version_text(int driver_version);

@@ -1,7 +1,10 @@
+#include "compatibility.hpp"
+#include "entry_codec.hpp"
 #include "module_state.hpp"
 #include "names.hpp"
 
 #include <jitcu/cache/log.hpp>
+#include <jitcu/cache/sha256.hpp>
 #include <jitcu/error.hpp>
 #include <jitcu/module.hpp>
 
@@ -128,6 +131,20 @@ std::shared_ptr<const detail::ModuleState> instantiation(const detail::ModuleSta
 }
 
 }  // namespace
+
+Module Module::load_ptx(std::string ptx, std::string name) {
+  if (detail::ptx_isa_version(ptx).empty())
+    throw Error(fmt::format("'{}' is not PTX text: it has no .version line{}; Module::load_ptx takes what nvcc -ptx or "
+                            "NVRTC writes (launches are checked against its .entry lines)",
+                            name, ptx.starts_with("\x7f" "ELF") ? " (it is an ELF file, such as a cubin)" : ""));
+  detail::PreparedOptions options;
+  options.arch = detail::ptx_target(ptx);
+  detail::NvrtcOutput output;
+  output.ptx = std::move(ptx);
+  const cache::Key key(cache::sha256(output.ptx));
+  return Module(detail::module_from_output(key, Source::string("", std::move(name)), options, std::move(output)),
+                Origin::compiled);
+}
 
 Kernel Module::kernel(std::string_view name) const {
   std::string why;

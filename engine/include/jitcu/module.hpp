@@ -50,6 +50,9 @@ enum class Origin {
 /// A compiled program; cheap to copy. Code is loaded into the driver on first launch.
 class Module {
  public:
+  /// PTX made elsewhere (nvcc -ptx) as a Module: launches checked against its .entry lines; not cached.
+  static Module load_ptx(std::string ptx, std::string name = "module.ptx");
+
   /// The kernel named `name`: a name expression given at compile time ("scale<float>"), an
   /// extern "C" name, a mangled name, a demangled name ("ns::k<int, 4>") or an unambiguous
   /// base name ("k"). A template instantiation the module does not hold yet ("scale<double>")
