@@ -119,6 +119,17 @@ Kernel make_kernel(std::shared_ptr<const detail::ModuleState> module, std::size_
   return Kernel(std::move(kernel));
 }
 
+std::string without_address_of(std::string name) { return name.starts_with('&') ? name.substr(1) : name; }
+
+// The symbols that name expressions for `variable` ("ns::table<float>", no '&') lowered to,
+// however the expression was spaced and whether or not it began with '&'.
+std::vector<std::string> lowered_variables(const detail::ModuleState& state, const std::string& variable) {
+  std::vector<std::string> symbols;
+  for (const auto& [expression, symbol] : state.name_expressions)
+    if (without_address_of(detail::squeeze_spaces(expression)) == variable) symbols.push_back(symbol);
+  return symbols;
+}
+
 // The module holding `expression` compiled as a name expression of this module's source.
 std::shared_ptr<const detail::ModuleState> instantiation(const detail::ModuleState& state, const std::string& expression) {
   {
@@ -170,30 +181,35 @@ Kernel Module::kernel(std::string_view name) const {
 }
 
 std::pair<DevicePtr, std::size_t> Module::global_address(std::string_view name) const {
-  const std::string wanted(name);
-  std::vector<std::string> candidates;
-  for (const auto& expression : {wanted, "&" + wanted})
-    if (auto it = state_->name_expressions.find(expression); it != state_->name_expressions.end())
-      candidates.push_back(it->second);
-  candidates.push_back(wanted);
-  if (wanted.find("::") != std::string::npos) candidates.push_back(detail::mangle_qualified(wanted));
+  const std::string variable = without_address_of(detail::squeeze_spaces(name));
+  const auto lowered = lowered_variables(*state_, variable);
+  std::vector<std::string> candidates = lowered;
+  candidates.push_back(variable);
+  if (variable.find("::") != std::string::npos) candidates.push_back(detail::mangle_qualified(variable));
   const auto library = state_->library();
+  std::string refusal;
   for (const auto& symbol : candidates) {
     try {
       return detail::library_global(library, symbol);
-    } catch (const CudaError&) {
+    } catch (const CudaError& error) {
+      if (refusal.empty()) refusal = error.what();
       continue;  // not under this spelling: try the next
     }
   }
+  if (!lowered.empty())
+    throw Error(fmt::format("the name expression for '{}' in '{}' lowered to '{}', but the loaded module has no "
+                            "such __device__ or __constant__ variable ({}); check that the expression names a "
+                            "variable, not a kernel", name, state_->source_name, lowered.front(), refusal));
   throw Error(fmt::format("'{}' has no __device__ or __constant__ variable '{}'; for a variable in a template or "
                           "with an unusual name, add \"&{}\" to CompileOptions::name_expressions",
-                          state_->source_name, name, name));
+                          state_->source_name, name, variable));
 }
 
 void Module::check_global_size(std::string_view name, std::size_t actual, std::size_t wanted) const {
   if (actual != wanted)
-    throw ArgumentError(fmt::format("global '{}' in '{}' is {} bytes but the type asked for is {} bytes", name,
-                                    state_->source_name, actual, wanted));
+    throw ArgumentError(fmt::format("global '{}' in '{}' is {} bytes but the type asked for is {} bytes; ask for a "
+                                    "type of {} bytes (an array of N T as std::array<T, N>)",
+                                    name, state_->source_name, actual, wanted, actual));
 }
 
 bool Module::has_kernel(std::string_view name) const {
