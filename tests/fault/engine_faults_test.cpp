@@ -72,15 +72,35 @@ TEST_CASE("an entry damaged on disk is compiled again and replaced by a good one
   const auto cubin = dir / (first.arch() + ".cubin");
   REQUIRE(std::filesystem::exists(cubin));
 
-  SUBCASE("meta.json is not JSON") { write_file(dir / "meta.json", "{ this is not json"); }
-  SUBCASE("meta.json is empty") { write_file(dir / "meta.json", ""); }
-  SUBCASE("meta.json is missing") { std::filesystem::remove(dir / "meta.json"); }
-  SUBCASE("meta.json's checksum does not match") {
+  // Without an index (an entry of a jitcu from before it), a hit reads meta.json.
+  SUBCASE("meta.json is not JSON, no index") {
+    std::filesystem::remove(dir / "index");
+    write_file(dir / "meta.json", "{ this is not json");
+  }
+  SUBCASE("meta.json is empty, no index") {
+    std::filesystem::remove(dir / "index");
+    write_file(dir / "meta.json", "");
+  }
+  SUBCASE("meta.json is missing, no index") {
+    std::filesystem::remove(dir / "index");
+    std::filesystem::remove(dir / "meta.json");
+  }
+  SUBCASE("meta.json's checksum does not match, no index") {
+    std::filesystem::remove(dir / "index");
     auto text = read_file(dir / "meta.json");
     const auto at = text.find("\"compile_ms\"");
     REQUIRE(at != std::string::npos);
     text.insert(at, "\"extra\": 1, ");
     write_file(dir / "meta.json", text);
+  }
+  SUBCASE("the index is empty") { write_file(dir / "index", ""); }
+  SUBCASE("the index lists another cubin checksum") {
+    auto text = read_file(dir / "index");
+    const auto at = text.find(first.arch() + ".cubin ");
+    REQUIRE(at != std::string::npos);
+    const auto digit = text.find(' ', text.find(' ', at) + 1) + 1;
+    text[digit] = text[digit] == 'a' ? 'b' : 'a';
+    write_file(dir / "index", text);
   }
   SUBCASE("the cubin is empty") { write_file(cubin, ""); }
   SUBCASE("the cubin is missing") { std::filesystem::remove(cubin); }
@@ -113,9 +133,23 @@ TEST_CASE("a file where an entry's folder belongs is replaced") {
   CHECK(engine_in(cache).compile(seed_source()).origin() == Origin::disk_cache);
 }
 
+TEST_CASE("a damaged meta.json does not stop hits, which read the index and the cubin; verify reports it") {
+  TempDir cache;
+  const Module first = engine_in(cache).compile(seed_source());
+  write_file(first.cache_path() / "meta.json", "{ this is not json");
+  const Module hit = engine_in(cache).compile(seed_source());
+  CHECK(hit.origin() == Origin::disk_cache);
+  CHECK(hit.kernel_names() == first.kernel_names());
+  CHECK(hit.ptx() == first.ptx());  // program.ptx is checked against the index's checksum
+  const auto results = engine_in(cache).store().verify();
+  REQUIRE(results.size() == 1);
+  CHECK(results.front().problem.rfind("meta.json: not valid JSON", 0) == 0);
+}
+
 TEST_CASE("an intact entry written by another engine version is replaced, not a miss forever") {
   TempDir cache;
   const Module first = engine_in(cache).compile(seed_source());
+  std::filesystem::remove(first.cache_path() / "index");  // its engine fields are then meta.json's
   rewrite_meta(first.cache_path(), [](nlohmann::json& meta) {
     meta["engine_meta_version"] = meta.value("engine_meta_version", 0) + 1;
   });
