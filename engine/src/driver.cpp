@@ -248,10 +248,14 @@ void unload_library(LibraryHandle library) noexcept {
     log().warn("cuLibraryUnload failed: {}", result_name(rc));
 }
 
-KernelHandle library_kernel(LibraryHandle library, const std::string& symbol) {
+KernelHandle library_kernel(LibraryHandle library, const std::string& symbol, const std::string& image,
+                            const std::string& what) {
   CUkernel kernel = nullptr;
-  JITCU_CU(cuLibraryGetKernel, (&kernel, static_cast<CUlibrary>(library), symbol.c_str()), "getting kernel '{}'", symbol);
-  return kernel;
+  const CUresult rc = driver().cuLibraryGetKernel(&kernel, static_cast<CUlibrary>(library), symbol.c_str());
+  if (rc == CUDA_SUCCESS) return kernel;
+  // With lazy loading (the driver's default) an image that cannot run here fails here, not at the load.
+  throw cuda_error("cuLibraryGetKernel", rc, fmt::format("getting kernel '{}' of {}", symbol, what),
+                   rc == CUDA_ERROR_UNSUPPORTED_PTX_VERSION ? unsupported_ptx_text(image) : advice(rc));
 }
 
 void launch_kernel(KernelHandle kernel, const LaunchConfig& c, void** params, const std::string& what) {

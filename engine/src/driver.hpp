@@ -26,8 +26,11 @@ std::string device_arch(int ordinal);
 /// Loads a cubin or PTX image, context-independent (cuLibraryLoadData). `what` names it in errors.
 LibraryHandle load_library(const std::string& image, const std::string& what);
 void unload_library(LibraryHandle library) noexcept;
-/// The kernel `symbol` of a loaded library; throws CudaError.
-KernelHandle library_kernel(LibraryHandle library, const std::string& symbol);
+/// The kernel `symbol` of a loaded library; throws CudaError. The driver loads lazily, so an
+/// image that cannot run here (a cubin of another GPU, PTX newer than the driver) fails here:
+/// `image` and `what` (as given to load_library) let the error name it.
+KernelHandle library_kernel(LibraryHandle library, const std::string& symbol, const std::string& image,
+                            const std::string& what);
 /// Launches; `what` (the kernel's name) appears in errors.
 void launch_kernel(KernelHandle kernel, const LaunchConfig& config, void** params, const std::string& what);
 

@@ -29,39 +29,62 @@ std::string ModuleState::ptx() const {
   return ptx_text;
 }
 
+namespace {
+
+/// Loads `image` and looks its first kernel up at once: the driver loads into the context
+/// lazily, so a cubin for another GPU or PTX newer than the driver fails at that lookup, and
+/// it must fail here, where the cubin can still fall back to PTX.
+std::pair<LibraryHandle, KernelHandle> load_and_probe(const ModuleState& module, const std::string& image,
+                                                      const std::string& what) {
+  LibraryHandle library = load_library(image, what);
+  if (module.kernels.empty()) return {library, nullptr};
+  try {
+    return {library, library_kernel(library, module.kernels.front().symbol, image, what)};
+  } catch (...) {
+    unload_library(library);
+    throw;
+  }
+}
+
+}  // namespace
+
 LibraryHandle ModuleState::library() const {
   {
     std::lock_guard lock(mutex);
     if (loaded) return loaded;
   }
   const std::string what = fmt::format("'{}' (key {}) for {}", source_name, key.short_hex(), arch);
-  LibraryHandle library = nullptr;
+  std::pair<LibraryHandle, KernelHandle> made;
   if (image_is_ptx) {
-    library = load_library(image, what + " from PTX");
+    made = load_and_probe(*this, image, what + " from PTX");
   } else {
     try {
-      library = load_library(image, what);
+      made = load_and_probe(*this, image, what);
     } catch (const CudaError& error) {
       if (!is_wrong_binary_error(error.result())) throw;
       jitcu::log().info("the {} cubin of '{}' does not run on this GPU ({}); loading its PTX instead (driver JIT)",
                  arch, source_name, error.result_name());
       std::string text = ptx();
       text.push_back('\0');
-      library = load_library(text, what + " from PTX");
+      made = load_and_probe(*this, text, what + " from PTX");
     }
   }
   std::lock_guard lock(mutex);
   if (loaded) {  // another thread won the race: keep theirs
-    unload_library(library);
+    unload_library(made.first);
     return loaded;
   }
-  loaded = library;
+  loaded = made.first;
+  if (made.second) handles[0].store(made.second, std::memory_order_release);
   return loaded;
 }
 
 KernelHandle ModuleState::kernel_handle(std::size_t index) const {
   if (KernelHandle known = handles[index].load(std::memory_order_acquire)) return known;
-  KernelHandle found = library_kernel(library(), kernels[index].symbol);
+  const LibraryHandle loaded_library = library();
+  if (KernelHandle known = handles[index].load(std::memory_order_acquire)) return known;
+  KernelHandle found = library_kernel(loaded_library, kernels[index].symbol, image,
+                                      fmt::format("'{}' (key {})", source_name, key.short_hex()));
   handles[index].store(found, std::memory_order_release);
   return found;
 }

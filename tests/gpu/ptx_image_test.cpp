@@ -73,7 +73,8 @@ TEST_CASE("PTX newer than the driver knows is refused, naming its PTX ISA versio
   const std::string text = error->what();
   INFO(text);
   CHECK(error->result_name() == "CUDA_ERROR_UNSUPPORTED_PTX_VERSION");
-  CHECK(error->call() == "cuLibraryLoadData");
+  // The driver loads lazily: the refusal comes at the load or at the first kernel lookup.
+  CHECK((error->call() == "cuLibraryLoadData" || error->call() == "cuLibraryGetKernel"));
   CHECK(text.find("'future.ptx'") != std::string::npos);
   CHECK(text.find("PTX ISA version 99.9") != std::string::npos);
   const int version = driver_version();
