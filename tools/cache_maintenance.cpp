@@ -150,8 +150,14 @@ Exit run_clear(const ClearArgs& args, const GlobalOptions& global) {
   const std::string dir = cache_dir(global).string();
   const auto store = open_cache(global);
   const std::size_t removed = store->clear();
-  if (args.json) print_json({{"cache_dir", dir}, {"removed", removed}});
-  else fmt::print("removed {} from {}\n", plural(removed, "entry", "entries"), dir);
+  // The workers' precompiled headers (<cache>/pch) go too: they are only worth their disk while
+  // the entries they speed up are compiled again.
+  std::error_code ignored;
+  const auto pch_files = std::filesystem::remove_all(cache_dir(global) / "pch", ignored);
+  const std::uintmax_t pch_removed = ignored ? 0 : pch_files;
+  if (args.json) print_json({{"cache_dir", dir}, {"removed", removed}, {"pch_files_removed", pch_removed}});
+  else if (pch_removed == 0) fmt::print("removed {} from {}\n", plural(removed, "entry", "entries"), dir);
+  else fmt::print("removed {} and {} precompiled-header files from {}\n", plural(removed, "entry", "entries"), pch_removed, dir);
   return Exit::ok;
 }
 
@@ -160,7 +166,7 @@ Exit run_clear(const ClearArgs& args, const GlobalOptions& global) {
 Command add_verify_command(CLI::App& cache, const GlobalOptions& global) {
   auto args = std::make_shared<VerifyArgs>();
   CLI::App* app = cache.add_subcommand("verify", "check every entry's checksums; exit 1 when any is damaged");
-  app->add_flag("--remove", args->remove, "remove the damaged entries (otherwise the next compile replaces them)");
+  app->add_flag("--remove", args->remove, "remove the damaged entries (otherwise a compile replaces those a cache hit cannot use)");
   app->add_flag("--json", args->json, "print one JSON document instead of text");
   return {app, [args, &global] { return run_verify(*args, global); }};
 }

@@ -136,10 +136,15 @@ TEST_CASE("clear empties the cache; stats and path describe it") {
   CHECK(contains(text.output, "entries     2"));
   CHECK(contains(text.output, "1.0 GiB"));
 
+  // The workers' precompiled headers live beside the entries; clear takes them too.
+  const auto pch_file = cli.cache_dir() / "pch" / "0123abcd-7f0000000000-268435456.pch";
+  std::filesystem::create_directories(pch_file.parent_path());
+  { std::ofstream(pch_file) << "a precompiled header"; }
   const ProcessResult cleared = cli.run({"cache", "clear"});
   INFO(cleared.output);
   CHECK(cleared.exit_code == 0);
-  CHECK(contains(cleared.output, "removed 2 entries"));
+  CHECK(contains(cleared.output, "removed 2 entries and 2 precompiled-header files"));  // the file and its folder
+  CHECK_FALSE(std::filesystem::exists(pch_file.parent_path()));
   const ProcessResult listed = cli.run({"cache", "ls"});
   INFO(listed.output);
   CHECK(contains(listed.output, "is empty"));
