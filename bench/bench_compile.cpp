@@ -13,7 +13,41 @@ namespace {
 using bench::Clock;
 using bench::Json;
 
-int run(int, char**) {
+// Cold compiles of `kernel` for `arch`, each on a fresh Engine and folder: the whole compile()
+// and NVRTC's share of it (Module::compile_ms), in milliseconds.
+std::pair<std::vector<double>, std::vector<double>> cold_compiles(const std::string& kernel, const std::string& arch,
+                                                                   const std::filesystem::path& scratch, int reps) {
+  std::vector<double> total_ms, nvrtc_ms;
+  for (int i = -2; i < reps; ++i) {  // two warm-ups: opening NVRTC, reading the toolkit
+    jitcu::Engine engine = bench::engine_at(scratch / ("cold-" + std::to_string(i + 2)));
+    jitcu::CompileOptions options;
+    options.arch = arch;
+    const auto start = Clock::now();
+    const jitcu::Module module = engine.compile(jitcu::Source::file(kernel), options);
+    const double ms = bench::ms_since(start);
+    bench::require(module.origin() == jitcu::Origin::compiled,
+                   std::string("a compile into an empty cache was not a miss but ") + bench::origin_name(module.origin()));
+    bench::require(module.has_kernel("dot_product"), "the seed module has no dot_product");
+    if (i < 0) continue;
+    total_ms.push_back(ms);
+    nvrtc_ms.push_back(module.compile_ms());
+  }
+  return {total_ms, nvrtc_ms};
+}
+
+// `bench_compile --no-context ARCH`: the same cold compiles in a process that never touches CUDA.
+int no_context_child(const std::string& arch) {
+  bench::Report report("bench_compile --no-context");
+  bench::TempDir scratch("compile-no-context");
+  const auto [total_ms, nvrtc_ms] = cold_compiles(bench::seed_kernel().string(), arch, scratch.path(),
+                                                  bench::env_int("JITCU_BENCH_REPS", 15));
+  report.result("cold_compile_ms", bench::stats(total_ms, "ms"));
+  report.result("nvrtc_ms", bench::stats(nvrtc_ms, "ms"));
+  return report.print();
+}
+
+int run(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "--no-context") return no_context_child(argv[2]);
   bench::Report report("bench_compile");
   const int reps = bench::env_int("JITCU_BENCH_REPS", 15);
   const bool gpu = jitcu::cuda_available();
@@ -36,26 +70,16 @@ int run(int, char**) {
   };
   run_raw();
 
-  std::vector<double> jitcu_ms;
-  int counter = 0;
-  auto cold_compile = [&] {
-    const auto dir = scratch.path() / ("cold-" + std::to_string(counter++));
-    jitcu::Engine engine = bench::engine_at(dir);
-    const auto start = Clock::now();
-    const jitcu::Module module = engine.compile(jitcu::Source::file(kernel));
-    const double ms = bench::ms_since(start);
-    bench::require(module.origin() == jitcu::Origin::compiled,
-                   std::string("a compile into an empty cache was not a miss but ") + bench::origin_name(module.origin()));
-    bench::require(module.has_kernel("dot_product"), "the seed module has no dot_product");
-    return ms;
-  };
-  cold_compile();  // warm-up: opens NVRTC, reads the toolkit
-  cold_compile();
-  for (int i = 0; i < reps; ++i) jitcu_ms.push_back(cold_compile());
+  const auto [jitcu_ms, jitcu_nvrtc_ms] = cold_compiles(kernel, arch, scratch.path(), reps);
   run_raw();
 
   report.result("jitcu_cold_compile_ms", bench::stats(jitcu_ms, "ms"));
   report.result("raw_cold_compile_ms", bench::stats(raw_ms, "ms"));
+  // Where the time goes: NVRTC's share inside jitcu, and jitcu in a process without a context.
+  report.result("jitcu_cold_nvrtc_ms", bench::stats(jitcu_nvrtc_ms, "ms"));
+  const Json plain = bench::run_json_child({(bench::executable_dir() / "bench_compile").string(), "--no-context", arch}, {}, 120);
+  report.result("jitcu_cold_compile_no_context_ms", plain["results"]["cold_compile_ms"]);
+  report.result("jitcu_cold_nvrtc_no_context_ms", plain["results"]["nvrtc_ms"]);
   report.info("arch", arch);
   report.info("context_up", gpu);
 
