@@ -26,8 +26,10 @@ struct EngineOptions {
   bool disk_cache = true;
   /// Size cap of the disk cache; 0: $JITCU_CACHE_MAX_SIZE, else 1 GiB.
   std::uint64_t cache_max_bytes = 0;
-  /// Lets NVRTC keep precompiled headers for this process (-pch), so a second header-heavy
-  /// compile (CUB, cuda/std) skips parsing them again. Only sources with #include use it.
+  /// Precompiled headers, so a second header-heavy compile (CUB, cuda/std) skips parsing them
+  /// again: in this process NVRTC's automatic -pch (sources without user headers); in compile
+  /// workers, files in <cache>/pch that later processes' workers load too. Only sources with
+  /// #include use them.
   bool precompiled_headers = true;
   /// Processes that compile_async and compile_many run NVRTC in (NVRTC contends with itself
   /// inside one process; workers also survive NVRTC crashes and can be killed at a deadline).
