@@ -137,6 +137,13 @@ std::uint64_t total_size(const std::vector<StoredEntry>& entries) {
   return total;
 }
 
+bool same_blobs(const std::map<std::string, BlobInfo>& a, const std::map<std::string, BlobInfo>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.first == y.first && x.second.size_bytes == y.second.size_bytes &&
+           x.second.sha256 == y.second.sha256;
+  });
+}
+
 /// A small file of the entry (meta.json, index) into `text`; returns what is wrong, empty when
 /// read. `absent` tells a missing file apart from a damaged one.
 std::string read_record_at(int dir_fd, std::string_view name, std::string& text, bool* absent = nullptr) {
@@ -179,11 +186,7 @@ MetaCheck read_meta_at(int dir_fd, const Key& key) {
   MetaCheck index = read_index_at(dir_fd, key, &no_index);
   if (no_index) return meta;
   if (!index.entry) return MetaCheck{std::nullopt, std::move(index.problem)};
-  if (!std::equal(meta.entry->blobs.begin(), meta.entry->blobs.end(), index.entry->blobs.begin(),
-                  index.entry->blobs.end(), [](const auto& a, const auto& b) {
-                    return a.first == b.first && a.second.size_bytes == b.second.size_bytes &&
-                           a.second.sha256 == b.second.sha256;
-                  })) {
+  if (!same_blobs(meta.entry->blobs, index.entry->blobs)) {
     return MetaCheck{std::nullopt, "index: its blobs differ from meta.json's"};
   }
   meta.entry->summary = std::move(index.entry->summary);
@@ -237,13 +240,6 @@ std::string read_checked_blob(const fs::path& dir, const std::string& name, cons
   if (bytes.size() != info.size_bytes) return fmt::format("{}: size changed while reading", name);
   if (sha256_hex(bytes) != info.sha256) return fmt::format("{}: checksum mismatch", name);
   return {};
-}
-
-bool same_blobs(const std::map<std::string, BlobInfo>& a, const std::map<std::string, BlobInfo>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
-    return x.first == y.first && x.second.size_bytes == y.second.size_bytes &&
-           x.second.sha256 == y.second.sha256;
-  });
 }
 
 void remove_trash(const std::vector<Retired>& retired) {
