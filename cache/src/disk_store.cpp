@@ -159,6 +159,7 @@ std::string read_record_at(int dir_fd, std::string_view name, std::string& text,
   if (static_cast<std::uint64_t>(info.st_size) > k_meta_max_bytes) {
     return fmt::format("{}: {} bytes, too large", name, info.st_size);
   }
+  text.reserve(static_cast<std::size_t>(info.st_size) + 1);  // + 1: the read that sees the end
   if (const int error = read_all(fd.get(), text, k_meta_max_bytes); error != 0) {
     return fmt::format("{}: cannot read ({})", name, errno_text(error));
   }
@@ -233,7 +234,7 @@ std::string read_checked_blob(const fs::path& dir, const std::string& name, cons
     return fmt::format("{}: {} bytes, expected {}", name, actual, info.size_bytes);
   }
   bytes.clear();
-  bytes.reserve(static_cast<std::size_t>(info.size_bytes));
+  bytes.reserve(static_cast<std::size_t>(info.size_bytes) + 1);  // + 1: the read that sees the end
   if (const int error = read_all(fd.get(), bytes, info.size_bytes + 1); error != 0) {
     return fmt::format("{}: cannot read ({})", name, errno_text(error));
   }
