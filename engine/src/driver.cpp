@@ -209,7 +209,7 @@ std::string device_arch(int ordinal) {
   int major = 0, minor = 0;
   JITCU_CU(cuDeviceGetAttribute, (&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device), "querying device {}", ordinal);
   JITCU_CU(cuDeviceGetAttribute, (&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device), "querying device {}", ordinal);
-  return fmt::format("sm_{}{}", major, minor);
+  return "sm_" + std::to_string(major) + std::to_string(minor);  // no fmt: on every cache hit's path
 }
 
 namespace {

@@ -42,12 +42,14 @@ cache::KeyRecord make_key_record(const Source& source, const PreparedOptions& op
                                  const std::vector<HeaderDependency>& headers) {
   cache::KeyRecord record;
   record.add("nvrtc", toolkit().nvrtc_identity);
-  record.add("toolkit", toolkit().root.string());  // toolkit headers are keyed by the toolkit
+  record.add("toolkit", toolkit().root);  // toolkit headers are keyed by the toolkit
   record.add("arch", options.arch);
   record.add("source_name", source.name());
   record.add("source_sha256", cache::sha256_hex(source.text()));
   record.add("options", options.canonical);
-  record.add("name_expressions", fmt::format("{}", fmt::join(name_expressions, "\n")));
+  std::string expressions;  // joined by hand: fmt's first use would be a cost on every cache hit
+  for (std::size_t i = 0; i < name_expressions.size(); ++i) expressions += (i ? "\n" : "") + name_expressions[i];
+  record.add("name_expressions", expressions);
   for (const auto& header : headers) record.add("header " + header.path.string(), header.sha256);
   return record;
 }
@@ -80,7 +82,7 @@ cache::NewEntry entry_from_module(const ModuleState& module, const Source& sourc
   meta["source_name"] = source.name();
   meta["arch"] = module.arch;
   meta["nvrtc"] = toolkit().nvrtc_identity;
-  meta["toolkit"] = toolkit().root.string();
+  meta["toolkit"] = toolkit().root;
   meta["nvrtc_options"] = options.nvrtc;
   meta["compile_ms"] = module.compile_ms;
   meta["image"] = module.image_is_ptx ? "program.ptx" : image_name(module.arch);

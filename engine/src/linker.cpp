@@ -17,11 +17,11 @@ namespace {
 
 std::filesystem::path device_runtime_library() {
   for (const char* lib : {"lib64", "lib"}) {
-    auto candidate = toolkit().root / lib / "libcudadevrt.a";
+    auto candidate = std::filesystem::path(toolkit().root) / lib / "libcudadevrt.a";
     if (std::filesystem::exists(candidate)) return candidate;
   }
   throw Error(fmt::format("linking with the device runtime needs libcudadevrt.a, which is not in the CUDA toolkit "
-                          "at '{}'; set CUDA_HOME to a full toolkit", toolkit().root.string()));
+                          "at '{}'; set CUDA_HOME to a full toolkit", toolkit().root));
 }
 
 }  // namespace

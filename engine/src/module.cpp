@@ -53,7 +53,8 @@ LibraryHandle ModuleState::library() const {
     std::lock_guard lock(mutex);
     if (loaded) return loaded;
   }
-  const std::string what = fmt::format("'{}' (key {}) for {}", source_name, key.short_hex(), arch);
+  // Concatenation, not fmt: this runs on every cache hit, where fmt's first use is a cost.
+  const std::string what = "'" + source_name + "' (key " + key.short_hex() + ") for " + arch;
   std::pair<LibraryHandle, KernelHandle> made;
   if (image_is_ptx) {
     made = load_and_probe(*this, image, what + " from PTX");
@@ -84,7 +85,7 @@ KernelHandle ModuleState::kernel_handle(std::size_t index) const {
   const LibraryHandle loaded_library = library();
   if (KernelHandle known = handles[index].load(std::memory_order_acquire)) return known;
   KernelHandle found = library_kernel(loaded_library, kernels[index].symbol, image,
-                                      fmt::format("'{}' (key {})", source_name, key.short_hex()));
+                                      "'" + source_name + "' (key " + key.short_hex() + ")");
   handles[index].store(found, std::memory_order_release);
   return found;
 }

@@ -23,6 +23,26 @@ class FieldWriter {
   std::string& out_;
 };
 
+/// "123" or "41.734" (what fmt writes for a compile time) by hand; nullopt for anything else.
+/// std::from_chars for double sets up a locale on its first call, which a cache hit would pay.
+std::optional<double> plain_decimal(std::string_view text) {
+  if (text.empty() || text.size() > 16) return std::nullopt;  // <= 15 digits: exact in a double, so one division rounds right
+  std::uint64_t digits = 0, scale = 1;
+  bool point = false;
+  for (const char c : text) {
+    if (c == '.' && !point) {
+      point = true;
+    } else if (c >= '0' && c <= '9') {
+      digits = digits * 10 + static_cast<std::uint64_t>(c - '0');
+      if (point) scale *= 10;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (text.front() == '.' || text.back() == '.') return std::nullopt;
+  return static_cast<double>(digits) / static_cast<double>(scale);
+}
+
 /// Reads fields back; after the first malformed one every read fails and ok() is false.
 class FieldReader {
  public:
@@ -50,6 +70,7 @@ class FieldReader {
   }
   double real() {
     const std::string_view value = text();
+    if (auto plain = plain_decimal(value)) return *plain;
     double parsed = 0;
     const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
     if (error != std::errc() || end != value.data() + value.size()) ok_ = false;
@@ -94,7 +115,7 @@ std::string encode_summary(const ModuleSummary& summary) {
 }
 
 std::optional<ModuleSummary> decode_summary(std::string_view text) {
-  const std::string header = fmt::format("jitcu-module {}\n", k_summary_version);
+  static const std::string header = "jitcu-module " + std::to_string(k_summary_version) + "\n";
   if (text.substr(0, header.size()) != header) return std::nullopt;
   FieldReader read(text.substr(header.size()));
   ModuleSummary summary;

@@ -10,6 +10,7 @@
 #include <nvJitLink.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include <algorithm>
 
@@ -37,7 +38,7 @@ const LinkTable& api() {
     std::string path = k_nvjitlink_soname;
     if (!toolkit().root.empty())
       for (const char* lib : {"lib64", "lib"})
-        if (auto candidate = toolkit().root / lib / k_nvjitlink_soname; std::filesystem::exists(candidate)) {
+        if (auto candidate = std::filesystem::path(toolkit().root) / lib / k_nvjitlink_soname; std::filesystem::exists(candidate)) {
           path = candidate.string();
           break;
         }

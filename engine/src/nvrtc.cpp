@@ -53,16 +53,16 @@ const NvrtcTable& nvrtc() {
       const char* reason = dlerror();
       throw Error(fmt::format("cannot load NVRTC: dlopen(\"{}\") failed: {}; install the CUDA 13 "
                               "toolkit's NVRTC or point CUDA_HOME at it",
-                              library.string(), reason ? reason : "unknown reason"));
+                              library, reason ? reason : "unknown reason"));
     }
     NvrtcTable made;
 #define JITCU_RESOLVE(fn)                                                                       \
   made.fn = reinterpret_cast<decltype(made.fn)>(dlsym(handle, #fn));                            \
-  if (!made.fn) throw Error(fmt::format("{} lacks {}: it is not the NVRTC jitcu needs (13.x)", library.string(), #fn));
+  if (!made.fn) throw Error(fmt::format("{} lacks {}: it is not the NVRTC jitcu needs (13.x)", library, #fn));
     JITCU_NVRTC_FUNCTIONS(JITCU_RESOLVE)
 #undef JITCU_RESOLVE
     g_loaded = true;
-    log().debug("loaded NVRTC from {}", library.string());
+    log().debug("loaded NVRTC from {}", library);
     return made;
   }();
   return table;

@@ -295,7 +295,7 @@ std::string persistent_pch_stem(const fs::path& folder, std::string_view text, c
   cache::KeyRecord record;
   record.add("pch_format", "1");
   record.add("nvrtc", toolkit().nvrtc_identity);
-  record.add("toolkit", toolkit().root.string());
+  record.add("toolkit", toolkit().root);
   record.add("options", fmt::format("{}", fmt::join(nvrtc_options, "\n")));
   record.add("header_prefix", prefix);
   // Every user header, not only those the prefix reaches: scanning is conservative, and an

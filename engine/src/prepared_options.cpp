@@ -40,6 +40,15 @@ std::optional<std::string> value_of(const std::string& option, std::initializer_
   return std::nullopt;
 }
 
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += ' ';
+    out += parts[i];
+  }
+  return out;
+}
+
 }  // namespace
 
 // (sm|compute)_ then 2 or 3 digits then an optional 'a' or 'f'; by hand: compiling a
@@ -98,7 +107,7 @@ PreparedOptions prepare_options(const CompileOptions& options, const Source& sou
     prepared.search.user_dirs.push_back(dir);
   }
   for (const auto& dir : prepared.search.user_dirs) prepared.nvrtc.push_back("-I" + dir.string());
-  for (const auto& dir : toolkit().include_dirs) prepared.nvrtc.push_back("-I" + dir.string());
+  for (const auto& dir : toolkit().include_dirs) prepared.nvrtc.push_back("-I" + dir);
   for (const auto& [name, value] : defines)
     prepared.user_given.push_back(value.empty() ? "-D" + name : "-D" + name + "=" + value);
   for (const auto& option : extra) prepared.user_given.push_back(option);
@@ -112,9 +121,9 @@ PreparedOptions prepare_options(const CompileOptions& options, const Source& sou
   std::sort(canonical_extra.begin(), canonical_extra.end());
   std::vector<std::string> define_texts;
   for (const auto& [name, value] : defines) define_texts.push_back(name + "=" + value);
-  prepared.canonical = fmt::format("std={}\ndefines={}\ninclude={}\nextra={}", standard,
-                                   fmt::join(define_texts, " "), fmt::join(include_dirs, " "),
-                                   fmt::join(canonical_extra, " "));
+  // Concatenation, not fmt: this runs on every cache hit, where fmt's first use is a cost.
+  prepared.canonical = "std=" + standard + "\ndefines=" + joined(define_texts) + "\ninclude=" +
+                       joined(include_dirs) + "\nextra=" + joined(canonical_extra);
   return prepared;
 }
 

@@ -4,28 +4,32 @@
 
 #include <sys/stat.h>
 
-#include <array>
 #include <cstdlib>
-
-#include <fmt/format.h>
+#include <string>
 
 namespace jitcu::detail {
 namespace {
 
 constexpr const char* k_nvrtc_soname = "libnvrtc.so.13";  // the NVRTC major jitcu is built for
 
-bool is_file(const std::filesystem::path& path) {
-  std::error_code ignored;
-  return std::filesystem::is_regular_file(path, ignored);
+bool has(const std::string& path, mode_t type, struct stat* info = nullptr) {
+  struct stat local {};
+  struct stat& found = info ? *info : local;
+  return ::stat(path.c_str(), &found) == 0 && (found.st_mode & S_IFMT) == type;
 }
 
-std::filesystem::path find_root() {
+// root + "/" + name, without doubling a slash the root's own spelling ends with.
+std::string under(const std::string& root, const std::string& name) {
+  return root.ends_with('/') ? root + name : root + "/" + name;
+}
+
+std::string find_root() {
   for (const char* variable : {"JITCU_CUDA_HOME", "CUDA_HOME", "CUDA_PATH"}) {
     const char* value = std::getenv(variable);
-    if (value && *value && is_file(std::filesystem::path(value) / "include" / "cuda_runtime.h")) return value;
+    if (value && *value && has(under(value, "include/cuda_runtime.h"), S_IFREG)) return value;  // as spelled: it is in the key
   }
-  const std::filesystem::path fallback = "/usr/local/cuda";
-  if (is_file(fallback / "include" / "cuda_runtime.h")) return fallback;
+  const std::string fallback = "/usr/local/cuda";
+  if (has(under(fallback, "include/cuda_runtime.h"), S_IFREG)) return fallback;
   return {};
 }
 
@@ -39,23 +43,22 @@ Toolkit find_toolkit() {
     found.nvrtc_identity = k_nvrtc_soname;
     return found;
   }
-  for (const auto& dir : {found.root / "include", found.root / "include" / "cccl"}) {
-    std::error_code ignored;
-    if (std::filesystem::is_directory(dir, ignored)) found.include_dirs.push_back(dir);
-  }
-  for (const char* lib : {"lib64", "lib"}) {
-    if (auto candidate = found.root / lib / k_nvrtc_soname; is_file(candidate)) {
+  for (const auto& dir : {under(found.root, "include"), under(found.root, "include/cccl")})
+    if (has(dir, S_IFDIR)) found.include_dirs.push_back(dir);
+  struct stat info {};
+  for (const char* lib : {"lib64/", "lib/"}) {
+    if (auto candidate = under(found.root, lib + std::string(k_nvrtc_soname)); has(candidate, S_IFREG, &info)) {
       found.nvrtc_library = candidate;
       break;
     }
   }
-  if (found.nvrtc_library.empty()) found.nvrtc_library = k_nvrtc_soname;
-  struct stat info {};
   // The library's size tells builds apart (patch releases differ) with one stat, no dlopen.
-  if (stat(found.nvrtc_library.c_str(), &info) == 0)
-    found.nvrtc_identity = fmt::format("{}, {} bytes", k_nvrtc_soname, info.st_size);
-  else
+  if (!found.nvrtc_library.empty()) {
+    found.nvrtc_identity = std::string(k_nvrtc_soname) + ", " + std::to_string(info.st_size) + " bytes";
+  } else {
+    found.nvrtc_library = k_nvrtc_soname;
     found.nvrtc_identity = k_nvrtc_soname;
+  }
   return found;
 }
 

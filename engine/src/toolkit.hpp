@@ -1,15 +1,16 @@
 #pragma once
 // Where the CUDA toolkit is: NVRTC's library and the headers NVRTC cannot find by itself.
-#include <filesystem>
 #include <string>
 #include <vector>
 
 namespace jitcu::detail {
 
+// Plain strings: a cache hit builds this in every new process, and std::filesystem's path
+// parsing there cost more than the stat calls themselves.
 struct Toolkit {
-  std::filesystem::path root;                       // e.g. /usr/local/cuda; empty if not found
-  std::vector<std::filesystem::path> include_dirs;  // include/ and include/cccl/ where present
-  std::filesystem::path nvrtc_library;              // what dlopen gets; a bare soname if no root
+  std::string root;                       // e.g. /usr/local/cuda; empty if not found
+  std::vector<std::string> include_dirs;  // include/ and include/cccl/ where present
+  std::string nvrtc_library;              // what dlopen gets; a bare soname if no root
   /// Names NVRTC's build for the cache key without loading it: "libnvrtc.so.13, N bytes".
   std::string nvrtc_identity;
 };

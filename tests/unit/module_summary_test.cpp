@@ -5,7 +5,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <random>
+#include <vector>
 
 using namespace jitcu;
 using namespace jitcu::detail;
@@ -86,4 +88,25 @@ TEST_CASE("a summary that is cut short, padded, altered or of another version is
   REQUIRE(at != std::string::npos);
   bad_kind.replace(at, 3, "1:9");
   CHECK_FALSE(decode_summary(bad_kind).has_value());
+}
+
+TEST_CASE("a compile time of any size and precision decodes to exactly the double that was encoded") {
+  std::mt19937_64 rng(std::random_device{}());
+  std::uniform_real_distribution<double> exponent(-9.0, 7.0);
+  std::vector<double> times = {0.0, 1.0, 40.5, 1e-5, 123456789.0, 0.1, 1e16};
+  for (int i = 0; i < 20000; ++i) {
+    const double value = std::pow(10.0, exponent(rng));
+    times.push_back(value);
+    times.push_back(std::round(value * 1000.0) / 1000.0);  // the short decimals real timings print as
+  }
+  ModuleSummary summary;
+  summary.arch = "sm_90";
+  summary.image = "sm_90.cubin";
+  for (const double ms : times) {
+    summary.compile_ms = ms;
+    const auto decoded = decode_summary(encode_summary(summary));
+    REQUIRE(decoded.has_value());
+    INFO("compile_ms " << ms);
+    CHECK(decoded->compile_ms == ms);
+  }
 }
