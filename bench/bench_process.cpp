@@ -13,12 +13,29 @@
 #include "jitcu_side.hpp"
 
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace {
 using bench::Clock;
 using bench::Json;
+
+// Each step's samples over the children (milliseconds and page faults), to report medians.
+struct StepSamples {
+  std::map<std::string, std::vector<double>> ms, faults;
+
+  void add(const Json& steps) {
+    for (const auto& [step, value] : steps["step_ms"].items()) ms[step].push_back(value.get<double>());
+    for (const auto& [step, value] : steps["step_faults"].items()) faults[step].push_back(value.get<double>());
+  }
+  Json medians() const {
+    Json out = Json::object();
+    for (const auto& [step, samples] : ms)
+      out[step] = {{"median_ms", bench::median(samples)}, {"median_faults", bench::median(faults.at(step))}};
+    return out;
+  }
+};
 
 int child() {
   const auto main_started = bench::ms_since_spawn();
@@ -32,13 +49,22 @@ int child() {
   jitcu::DeviceBuffer<float> dc(n);
   dc.fill_bytes(0xFF);  // NaN: every element must be written
 
+  const auto seed = bench::seed_kernel();
   start = Clock::now();
+  bench::Steps steps;  // where the time goes; its own cost (a getrusage per step) is in hit_ms
   jitcu::Engine engine;  // the cache from JITCU_CACHE_DIR, as a user's program would
-  const jitcu::Module module = engine.compile(jitcu::Source::file(bench::seed_kernel()));
+  steps.mark("engine");
+  const jitcu::Source source = jitcu::Source::file(seed);
+  steps.mark("source");
+  const jitcu::Module module = engine.compile(source);
+  steps.mark("compile");
   const jitcu::Kernel kernel = module.kernel("dot_product");
+  steps.mark("kernel");
   const double compile_ms = bench::ms_since(start);
   kernel.launch(jitcu::grid_for(n, 256), 256, da, db, dc, n);
+  steps.mark("launch");
   jitcu::synchronize();
+  steps.mark("synchronize");
   const double hit_ms = bench::ms_since(start);
   const auto spawn_to_kernel = bench::ms_since_spawn();
 
@@ -52,6 +78,7 @@ int child() {
   report.result("context_ms", context_ms);
   report.result("compile_ms", compile_ms);
   report.result("hit_ms", hit_ms);
+  report.info("steps", steps.json());
   if (main_started) report.result("spawn_to_main_ms", *main_started);
   if (spawn_to_kernel) report.result("spawn_to_kernel_done_ms", *spawn_to_kernel);
   return report.print();
@@ -79,6 +106,7 @@ int parent() {
 
   std::vector<double> jitcu_hit, raw_hit, raw_load, jitcu_wall, raw_wall, jitcu_kernel, raw_kernel, jitcu_ctx, raw_ctx,
       jitcu_compile;
+  StepSamples jitcu_steps, raw_steps;
   bool nvrtc_never_loaded = true, all_hits = true, all_correct = true;
   for (int i = 0; i < reps; ++i) {
     const Json j = bench::run_json_child(jitcu_child, env, 60);
@@ -89,6 +117,8 @@ int parent() {
     jitcu_wall.push_back(j["wall_ms"].get<double>());
     jitcu_kernel.push_back(j["results"]["spawn_to_kernel_done_ms"].get<double>());
     raw_hit.push_back(r["results"]["hit_ms"].get<double>());
+    jitcu_steps.add(j["info"]["steps"]);
+    raw_steps.add(r["info"]["steps"]);
     raw_load.push_back(r["results"]["load_ms"].get<double>());
     raw_ctx.push_back(r["results"]["context_ms"].get<double>());
     raw_wall.push_back(r["wall_ms"].get<double>());
@@ -107,6 +137,8 @@ int parent() {
   report.result("raw_process_ms", bench::stats(raw_wall, "ms"));
   report.result("jitcu_spawn_to_kernel_ms", bench::stats(jitcu_kernel, "ms"));
   report.result("raw_spawn_to_kernel_ms", bench::stats(raw_kernel, "ms"));
+  report.result("jitcu_steps", jitcu_steps.medians());
+  report.result("raw_steps", raw_steps.medians());
   report.check("nvrtc_never_loaded", nvrtc_never_loaded);
   report.check("all_disk_cache_hits", all_hits);
   report.check("results_correct", all_correct);

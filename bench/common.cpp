@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +45,31 @@ std::optional<double> ms_since_spawn() {
   const auto [end, error] = std::from_chars(text, text + std::strlen(text), spawned);
   if (error != std::errc() || *end != '\0') return std::nullopt;
   return static_cast<double>(monotonic_ns() - spawned) / 1e6;
+}
+
+long page_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt + usage.ru_majflt;
+}
+
+Steps::Steps() : last_(Clock::now()), last_faults_(page_faults()) { steps_.reserve(16); }
+
+void Steps::mark(const std::string& step) {
+  const auto now = Clock::now();
+  const long faults = page_faults();
+  steps_.push_back({step, ms_between(last_, now), faults - last_faults_});
+  last_ = Clock::now();  // the getrusage call is not part of the next step
+  last_faults_ = faults;
+}
+
+Json Steps::json() const {
+  Json ms = Json::object(), faults = Json::object();
+  for (const auto& step : steps_) {
+    ms[step.name] = step.ms;
+    faults[step.name] = step.faults;
+  }
+  return Json{{"step_ms", ms}, {"step_faults", faults}};
 }
 
 double median(std::vector<double> samples) {

@@ -48,6 +48,28 @@ double ms_since(Clock::time_point start);
 std::int64_t monotonic_ns();
 /// Milliseconds since the parent spawned this process (from k_spawn_ns_variable), if it said.
 std::optional<double> ms_since_spawn();
+/// Page faults this process has taken so far (minor and major): first-time code and data.
+long page_faults();
+
+/// Milliseconds and page faults of consecutive steps, for a child's breakdown of where time goes.
+class Steps {
+ public:
+  Steps();
+  /// Ends the step that began at the last mark (or construction) and names it.
+  void mark(const std::string& step);
+  /// {"step_ms": {step: ms, ...}, "step_faults": {step: n, ...}}
+  Json json() const;
+
+ private:
+  struct Step {
+    std::string name;
+    double ms;
+    long faults;
+  };
+  Clock::time_point last_;
+  long last_faults_;
+  std::vector<Step> steps_;  // plain records, made JSON at the end: marking stays cheap
+};
 
 /// Up to this many samples are kept in a measurement's JSON (to merge runs, or to look at).
 constexpr std::size_t k_max_kept_samples = 64;

@@ -4,11 +4,13 @@
   cold_compile_ms       RawModule + get_function of the seed kernel (kernels/vector_ops.cu), each
                         time with a unique comment (so neither CuPy's memory cache, its disk cache
                         nor NVRTC's own cache can answer); context up
-  warm_hit_ms           a new python process (CuPy imported, context up, then timed): RawModule +
-                        get_function + launch + synchronize of code that an earlier process put in
-                        CuPy's disk cache; reported only when the children really read the disk
-                        cache (they must leave the cache folder untouched), else as
-                        new_process_recompile_ms with a note
+  warm_hit_ms           a new python process (CuPy imported, context up with copies and a memset
+                        only, then timed): RawModule + get_function + launch + synchronize of code
+                        that an earlier process put in CuPy's disk cache; reported only when the
+                        children really read the disk cache (they must leave the cache folder
+                        untouched), else as new_process_recompile_ms with a note
+  warm_hit_after_kernels_ms  the same, in children where CuPy-generated kernels (random numbers, a
+                        fill) ran before the timed part, so CuPy's per-process compile set-up is done
   process_ms            spawn to exit of that process; spawn_to_kernel_ms: to the kernel finished
   in_memory_us          RawModule(code=...) + get_function of code this process compiled already
   launch_us             200,000 back-to-back RawKernel calls of c = a * b (4 parameters, n = 32)
@@ -131,7 +133,15 @@ class Bench:
 
 # --- the child: a new process with a warm CuPy cache -----------------------------------------
 
-def child_hit(code_file):
+def nvrtc_mapped():
+    with open("/proc/self/maps") as maps:
+        return "libnvrtc" in maps.read()
+
+
+def child_hit(code_file, mode):
+    """mode "plain": the context comes up with copies and a memset only, as jitcu's child and the
+    raw floor have it, so CuPy's first compile work in this process is in the timed part;
+    "after_kernels": CuPy-generated kernels (random numbers, a fill) ran first."""
     main_ms = since_spawn_ms()
     start = now_ms()
     import cupy
@@ -140,11 +150,19 @@ def child_hit(code_file):
     start = now_ms()
     cupy.cuda.Device(0).use()
     n = 4096
-    a = cupy.random.random(n, dtype=cupy.float32)
-    b = cupy.random.random(n, dtype=cupy.float32)
-    c = cupy.full(n, numpy.nan, dtype=cupy.float32)
+    if mode == "after_kernels":
+        a = cupy.random.random(n, dtype=cupy.float32)
+        b = cupy.random.random(n, dtype=cupy.float32)
+        c = cupy.full(n, numpy.nan, dtype=cupy.float32)
+    else:
+        generator = numpy.random.default_rng()
+        a = cupy.asarray(generator.random(n, dtype=numpy.float32))  # host-to-device copies: no kernel
+        b = cupy.asarray(generator.random(n, dtype=numpy.float32))
+        c = cupy.empty(n, dtype=cupy.float32)
+        cupy.cuda.runtime.memset(c.data.ptr, 0xFF, c.nbytes)  # NaN: every element must be written
     cupy.cuda.Device(0).synchronize()
     context_ms = now_ms() - start
+    nvrtc_before = nvrtc_mapped()
     with open(code_file) as f:
         code = f.read()
     start = now_ms()
@@ -158,15 +176,16 @@ def child_hit(code_file):
         return 1
     print(json.dumps({"program": "cupy child", "results": {
         "spawn_to_main_ms": main_ms, "import_ms": import_ms, "context_ms": context_ms, "hit_ms": hit_ms,
-        "spawn_to_kernel_done_ms": to_kernel}}))
+        "spawn_to_kernel_done_ms": to_kernel}, "info": {
+        "mode": mode, "nvrtc_loaded_before_hit": nvrtc_before, "nvrtc_loaded_after_hit": nvrtc_mapped()}}))
     return 0
 
 
-def run_child(cache_dir, code_file):
+def run_child(cache_dir, code_file, mode="plain"):
     env = cupy_environment(cache_dir)
     env[SPAWN_NS] = str(time.monotonic_ns())
     start = now_ms()
-    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--child-hit", code_file], env=env,
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--child-hit", code_file, mode], env=env,
                           stdout=subprocess.PIPE, timeout=120)
     wall = now_ms() - start
     if done.returncode != 0:
@@ -210,15 +229,19 @@ def processes(bench, code, reps, scratch):
         f.write(code + "\n// warm %s\n" % uuid.uuid4().hex)  # no process has compiled this before
     first = run_child(cache, code_file)  # a miss: compiles and fills the disk cache
     bench.info["new_process_first_compile_ms"] = first["results"]["hit_ms"]
+    run_child(cache, code_file, "after_kernels")  # caches CuPy's own random and fill kernels too
     filled = snapshot(cache)
     warm_up = run_child(cache, code_file)  # page cache for python, CuPy and the driver
-    runs, rewritten = [], set(changed(filled, snapshot(cache)))
-    for _ in range(reps):
+    runs, after_kernels, rewritten = [], [], set(changed(filled, snapshot(cache)))
+    for _ in range(reps):  # interleaved, so drift hits both kinds alike
         before = snapshot(cache)
         runs.append(run_child(cache, code_file))
+        after_kernels.append(run_child(cache, code_file, "after_kernels"))
         rewritten.update(changed(before, snapshot(cache)))
     del warm_up
     hit_samples = [r["results"]["hit_ms"] for r in runs]
+    bench.info["nvrtc_loaded_before_hit"] = any(r["info"]["nvrtc_loaded_before_hit"] for r in runs)
+    bench.info["nvrtc_loaded_by_hit"] = any(r["info"]["nvrtc_loaded_after_hit"] for r in runs)
     if not filled:
         bench.results["new_process_recompile_ms"] = stats(hit_samples, "ms")
         bench.info["warm_hit"] = "no disk hit possible: the first child wrote nothing to CUPY_CACHE_DIR (in-memory only)"
@@ -231,6 +254,7 @@ def processes(bench, code, reps, scratch):
         bench.notes.append("warm hit: n/a, the children did not use CuPy's disk cache (new_process_recompile_ms)")
     else:
         bench.results["warm_hit_ms"] = stats(hit_samples, "ms")
+        bench.results["warm_hit_after_kernels_ms"] = stats([r["results"]["hit_ms"] for r in after_kernels], "ms")
         bench.info["warm_hit"] = "disk hit: the first child wrote %d files (%s) to CUPY_CACHE_DIR; the %d measured " \
                                  "children rewrote none of them" % (len(filled), ", ".join(sorted(filled)[:3]), reps)
     bench.results["process_ms"] = stats([r["wall_ms"] for r in runs], "ms")
@@ -426,6 +450,6 @@ def measure_all(scratch):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child-hit":
-        sys.exit(child_hit(sys.argv[2]))
+    if len(sys.argv) == 4 and sys.argv[1] == "--child-hit":
+        sys.exit(child_hit(sys.argv[2], sys.argv[3]))
     sys.exit(main())
