@@ -321,6 +321,14 @@ struct DiskStore::State {
     create_private_dirs(locks);
   }
 
+  /// The usual open, of a cache made before: tmp/ is writable and CACHEDIR.TAG, written after
+  /// the layout, is there. Two calls instead of seven; a deleted entries/, locks/ or tmp/ is
+  /// made again where it is needed.
+  bool made_before() const {
+    return ::faccessat(AT_FDCWD, tmp.c_str(), W_OK | X_OK, AT_EACCESS) == 0 &&
+           ::access((root / k_cachedir_tag_file).c_str(), F_OK) == 0;
+  }
+
   /// Asks the kernel whether tmp/ is writable (permissions, a read-only mount) without
   /// creating a file: opening the store is on every process's cache-hit path.
   void check_writable() const {
@@ -751,9 +759,11 @@ DiskStore::DiskStore(std::filesystem::path root, std::uint64_t max_size_bytes)
   fs::path absolute = fs::absolute(root, error);
   root_ = error ? std::move(root) : std::move(absolute);
   state_ = std::make_unique<State>(root_, max_size_bytes_);
-  state_->create_layout();
-  state_->check_writable();
-  state_->write_cachedir_tag();
+  if (!state_->made_before()) {  // a new cache, or one that lost parts: make and check it all
+    state_->create_layout();
+    state_->check_writable();
+    state_->write_cachedir_tag();
+  }
   if (state_->writer_died_while_publishing()) {  // its entry was never counted: recount and evict
     prune_to_size(max_size_bytes_);
     ::unlink(state_->publishing_marker().c_str());

@@ -354,3 +354,33 @@ TEST_CASE("a store survives its tmp/ and entries/ folders being deleted under it
   CHECK(reads_back(store, *found, entry));
   CHECK(warnings().empty());
 }
+
+TEST_CASE("a cache whose entries/, locks/ or tmp/ was deleted opens quietly and works again") {
+  const unsigned seed = test_seed();
+  INFO("seed=" << seed);
+  std::mt19937_64 rng(seed);
+  TempDir dir;
+  const fs::path root = dir / "cache";
+  const Key old_key = random_key(rng);
+  { DiskStore(root, k_big_cap).put(old_key, make_entry(rng)); }
+  for (const char* lost : {"entries", "locks", "tmp"}) {
+    INFO("deleted " << lost);
+    fs::remove_all(root / lost);
+    clear_log();
+    DiskStore store(root, k_big_cap);
+    const Key key = random_key(rng);
+    CHECK_FALSE(store.find(key).has_value());
+    const auto entry = make_entry(rng);
+    {
+      const auto held = store.lock(key);  // locks/ comes back where a lock needs it
+      REQUIRE(store.put(key, entry));
+    }
+    const auto found = store.find_quick(key);
+    REQUIRE(found.has_value());
+    CHECK(reads_back(store, *found, entry));
+    CHECK(fs::is_directory(root / "entries"));
+    CHECK(fs::is_directory(root / "locks"));
+    CHECK(fs::is_directory(root / "tmp"));
+    CHECK(warnings().empty());
+  }
+}
