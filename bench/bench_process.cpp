@@ -87,7 +87,7 @@ int child() {
 int parent() {
   bench::require_device();
   bench::Report report("bench_process");
-  const int reps = bench::env_int("JITCU_BENCH_PROCESS_REPS", 12);
+  const int reps = bench::env_int("JITCU_BENCH_PROCESS_REPS", 24);
   bench::TempDir cache("process");
   std::string cubin;
   {
