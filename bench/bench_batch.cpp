@@ -141,7 +141,7 @@ double serial_run(const fs::path& sources, const fs::path& cache) {
 
 int parent() {
   bench::Report report("bench_batch");
-  const int reps = bench::env_int("JITCU_BENCH_BATCH_REPS", 3);
+  const int reps = bench::env_int("JITCU_BENCH_BATCH_REPS", 5);
   bench::TempDir scratch("batch");
   const fs::path sources = scratch.path() / "sources-a";
   const fs::path other_sources = scratch.path() / "sources-b";  // for compile_many's second call
