@@ -255,8 +255,9 @@ def processes(bench, code, reps, scratch):
     else:
         bench.results["warm_hit_ms"] = stats(hit_samples, "ms")
         bench.results["warm_hit_after_kernels_ms"] = stats([r["results"]["hit_ms"] for r in after_kernels], "ms")
-        bench.info["warm_hit"] = "disk hit: the first child wrote %d files (%s) to CUPY_CACHE_DIR; the %d measured " \
-                                 "children rewrote none of them" % (len(filled), ", ".join(sorted(filled)[:3]), reps)
+        bench.info["warm_hit"] = "disk hit: the first two children wrote %d files (%s) to CUPY_CACHE_DIR; the %d " \
+                                 "measured children of each kind rewrote none of them" % (
+                                     len(filled), ", ".join(sorted(filled)[:3]), reps)
     bench.results["process_ms"] = stats([r["wall_ms"] for r in runs], "ms")
     bench.results["spawn_to_kernel_ms"] = stats([r["results"]["spawn_to_kernel_done_ms"] for r in runs], "ms")
     bench.results["import_ms"] = stats([r["results"]["import_ms"] for r in runs], "ms")
