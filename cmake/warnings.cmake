@@ -5,3 +5,4 @@ function(jitcu_warnings target)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
 endfunction()
+
