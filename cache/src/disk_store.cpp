@@ -137,13 +137,6 @@ std::uint64_t total_size(const std::vector<StoredEntry>& entries) {
   return total;
 }
 
-bool same_blobs(const std::map<std::string, BlobInfo>& a, const std::map<std::string, BlobInfo>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
-    return x.first == y.first && x.second.size_bytes == y.second.size_bytes &&
-           x.second.sha256 == y.second.sha256;
-  });
-}
-
 /// A small file of the entry (meta.json, index) into `text`; returns what is wrong, empty when
 /// read. `absent` tells a missing file apart from a damaged one.
 std::string read_record_at(int dir_fd, std::string_view name, std::string& text, bool* absent = nullptr) {
@@ -187,7 +180,7 @@ MetaCheck read_meta_at(int dir_fd, const Key& key) {
   MetaCheck index = read_index_at(dir_fd, key, &no_index);
   if (no_index) return meta;
   if (!index.entry) return MetaCheck{std::nullopt, std::move(index.problem)};
-  if (!same_blobs(meta.entry->blobs, index.entry->blobs)) {
+  if (meta.entry->blobs != index.entry->blobs) {
     return MetaCheck{std::nullopt, "index: its blobs differ from meta.json's"};
   }
   meta.entry->summary = std::move(index.entry->summary);
@@ -567,7 +560,7 @@ struct DiskStore::State {
   static bool replaced_since_found(const fs::path& dir, const FoundEntry& entry) {
     const MetaRead now = read_meta(dir, entry.key);
     if (now.absent) return true;
-    return now.check.entry && !same_blobs(now.check.entry->blobs, entry.blobs);
+    return now.check.entry && now.check.entry->blobs != entry.blobs;
   }
 
   bool intact_entry_exists(const fs::path& dir, const Key& key) const {

@@ -19,6 +19,8 @@ constexpr int k_entry_format_version = 1;
 struct BlobInfo {
   std::uint64_t size_bytes = 0;
   std::string sha256;  // 64 hex digits
+
+  bool operator==(const BlobInfo&) const = default;
 };
 
 /// What the engine hands over to publish: its own metadata (any JSON object) and the files.
