@@ -31,6 +31,12 @@ std::string ModuleState::ptx() const {
 
 namespace {
 
+// How load errors name the module: "'name' (key 1a2b3c4d5e6f)". Concatenation, not fmt: this
+// runs on every cache hit, where fmt's first use is a cost.
+std::string module_label(const ModuleState& module) {
+  return "'" + module.source_name + "' (key " + module.key.short_hex() + ")";
+}
+
 /// Loads `image` and looks its first kernel up at once: the driver loads into the context
 /// lazily, so a cubin for another GPU or PTX newer than the driver fails at that lookup, and
 /// it must fail here, where the cubin can still fall back to PTX.
@@ -53,8 +59,7 @@ LibraryHandle ModuleState::library() const {
     std::lock_guard lock(mutex);
     if (loaded) return loaded;
   }
-  // Concatenation, not fmt: this runs on every cache hit, where fmt's first use is a cost.
-  const std::string what = "'" + source_name + "' (key " + key.short_hex() + ") for " + arch;
+  const std::string what = module_label(*this) + " for " + arch;
   std::pair<LibraryHandle, KernelHandle> made;
   if (image_is_ptx) {
     made = load_and_probe(*this, image, what + " from PTX");
@@ -84,8 +89,7 @@ KernelHandle ModuleState::kernel_handle(std::size_t index) const {
   if (KernelHandle known = handles[index].load(std::memory_order_acquire)) return known;
   const LibraryHandle loaded_library = library();
   if (KernelHandle known = handles[index].load(std::memory_order_acquire)) return known;
-  KernelHandle found = library_kernel(loaded_library, kernels[index].symbol, image,
-                                      "'" + source_name + "' (key " + key.short_hex() + ")");
+  KernelHandle found = library_kernel(loaded_library, kernels[index].symbol, image, module_label(*this));
   handles[index].store(found, std::memory_order_release);
   return found;
 }
