@@ -37,7 +37,7 @@ json entry_json(const cache::FoundEntry& entry, Clock::time_point now) {
           {"age_seconds", unix_seconds(now) - unix_seconds(entry.created)},
           {"last_used", iso8601_utc(entry.last_used)},
           {"last_used_unix_ns", unix_ns(entry.last_used)},
-          {"dir", entry.dir.string()}};
+          {"dir", entry.dir}};
 }
 
 std::uint64_t total_size(const std::vector<cache::FoundEntry>& entries) {

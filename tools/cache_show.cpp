@@ -123,7 +123,7 @@ json summary_json(const cache::FoundEntry& entry) {
   json blobs = json::array();
   for (const auto& [name, info] : entry.blobs) {
     blobs.push_back({{"name", name}, {"size_bytes", info.size_bytes}, {"sha256", info.sha256},
-                     {"path", (entry.dir / name).string()}});
+                     {"path", (std::filesystem::path(entry.dir) / name).string()}});
   }
   return {{"key", entry.key.hex()},
           {"source_name", meta_text(entry.meta, "source_name")},
@@ -140,7 +140,7 @@ json summary_json(const cache::FoundEntry& entry) {
           {"kernels", kernels_json(kernels_of(entry.meta))},
           {"headers", headers_json(entry.meta)},
           {"blobs", blobs},
-          {"dir", entry.dir.string()}};
+          {"dir", entry.dir}};
 }
 
 /// `text` with every line after the first indented by `columns` spaces.
@@ -173,7 +173,7 @@ void print_summary(const cache::FoundEntry& entry) {
                                      ago(entry.created, now), compile_ms(entry.meta)));
   print_field("last used", ago(entry.last_used, now));
   print_field("size", human_size(entry.total_size_bytes));
-  print_field("dir", entry.dir.string());
+  print_field("dir", entry.dir);
 
   const auto kernels = kernels_of(entry.meta);
   fmt::print("\nkernels ({})\n{}", kernels.size(), kernel_table(kernels, 2, true));
@@ -191,7 +191,7 @@ void print_summary(const cache::FoundEntry& entry) {
 Exit show_blob(cache::Store& store, const cache::FoundEntry& entry, const std::string& name, bool as_json) {
   const std::string text = checked_blob(store, entry, name);
   if (as_json) {
-    print_json({{"key", entry.key.hex()}, {"blob", name}, {"path", (entry.dir / name).string()}, {"text", text}});
+    print_json({{"key", entry.key.hex()}, {"blob", name}, {"path", (std::filesystem::path(entry.dir) / name).string()}, {"text", text}});
     return Exit::ok;
   }
   fmt::print("{}", text);
@@ -207,13 +207,13 @@ Exit run_show(const ShowArgs& args, const GlobalOptions& global) {
     case Part::log: return show_blob(*store, entry, "log.txt", args.json);
     case Part::source: return show_blob(*store, entry, "source.cu", args.json);
     case Part::cubin_path: {
-      const std::string path = (entry.dir / cubin_name(entry)).string();
+      const std::string path = (std::filesystem::path(entry.dir) / cubin_name(entry)).string();
       if (args.json) print_json({{"key", entry.key.hex()}, {"path", path}});
       else fmt::print("{}\n", path);
       return Exit::ok;
     }
     case Part::meta: {
-      const std::string text = read_whole_file(entry.dir / k_meta_file);
+      const std::string text = read_whole_file(std::filesystem::path(entry.dir) / k_meta_file);
       if (args.json) print_json(json::parse(text));
       else fmt::print("{}", text);
       return Exit::ok;

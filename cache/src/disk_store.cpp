@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 #include <jitcu/cache/log.hpp>
+#include <jitcu/cache/path_text.hpp>
 
 namespace jitcu::cache {
 namespace fs = std::filesystem;
@@ -191,15 +192,15 @@ MetaCheck read_meta_at(int dir_fd, const Key& key) {
 
 /// True when the folder open as `dir_fd` is no longer the one at `dir`: a removal moved it
 /// into tmp/ (and is deleting its files) while we read. What we saw then is a race, not damage.
-bool moved_away(int dir_fd, const fs::path& dir) {
+bool moved_away(int dir_fd, const std::string& dir) {
   struct stat opened {};
   struct stat now {};
   if (::fstat(dir_fd, &opened) != 0 || ::stat(dir.c_str(), &now) != 0) return true;
   return opened.st_dev != now.st_dev || opened.st_ino != now.st_ino;
 }
 
-MetaRead read_meta(const fs::path& dir, const Key& key) {
-  UniqueFd dir_fd = open_path(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+MetaRead read_meta(const std::string& dir, const Key& key) {
+  UniqueFd dir_fd = open_at(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   if (!dir_fd) return MetaRead{true, {}};
   MetaCheck check = read_meta_at(dir_fd.get(), key);
   if (!check.entry && moved_away(dir_fd.get(), dir)) return MetaRead{true, {}};
@@ -207,9 +208,9 @@ MetaRead read_meta(const fs::path& dir, const Key& key) {
 }
 
 /// Reads one blob and checks it against its record; returns what is wrong, empty when fine.
-std::string read_checked_blob(const fs::path& dir, const std::string& name, const BlobInfo& info,
+std::string read_checked_blob(const std::string& dir, const std::string& name, const BlobInfo& info,
                               std::string& bytes) {
-  UniqueFd fd = open_path(dir / name, O_RDONLY | O_NOFOLLOW);
+  UniqueFd fd = open_at(AT_FDCWD, path_text::join(dir, name).c_str(), O_RDONLY | O_NOFOLLOW);
   if (!fd) {
     const int error = errno;
     if (error == ENOENT) return fmt::format("{}: missing", name);
@@ -269,27 +270,28 @@ bool held_by_someone(const fs::path& path) {
 
 /// Everything a DiskStore does; only immutable paths and atomics, so any thread may call it.
 struct DiskStore::State {
-  State(const fs::path& root_dir, std::uint64_t max_size)
+  State(const std::string& root_dir, std::uint64_t max_size)
       : root(root_dir),
-        entries(root_dir / k_entries_dir),
-        tmp(root_dir / k_tmp_dir),
-        locks(root_dir / k_locks_dir),
-        ledger_lock(locks / k_size_lock_file),
-        ledger(root_dir / k_size_file, tmp),
+        entries(path_text::join(root_dir, k_entries_dir)),
+        tmp(path_text::join(root_dir, k_tmp_dir)),
+        locks(path_text::join(root_dir, k_locks_dir)),
+        ledger_lock(path_text::join(locks, k_size_lock_file)),
+        ledger(path_text::join(root_dir, k_size_file), tmp),
         max_size_bytes(max_size) {}
 
-  const fs::path root;
-  const fs::path entries;
-  const fs::path tmp;
-  const fs::path locks;
-  const fs::path ledger_lock;
+  // Strings, not std::filesystem paths: see path_text::join().
+  const std::string root;
+  const std::string entries;
+  const std::string tmp;
+  const std::string locks;
+  const std::string ledger_lock;
   const SizeLedger ledger;
   const std::uint64_t max_size_bytes;
   std::atomic<bool> write_failure_warned{false};
   std::atomic<bool> lock_failure_warned{false};
   std::atomic<bool> tmp_cleaned{false};
 
-  fs::path publishing_marker() const { return locks / "publishing"; }
+  std::string publishing_marker() const { return path_text::join(locks, "publishing"); }
 
   /// True when a writer died between publishing an entry and counting its size. The marker
   /// is looked for without the lock first: it is almost never there, and the lock costs three
@@ -300,9 +302,12 @@ struct DiskStore::State {
     return ::access(publishing_marker().c_str(), F_OK) == 0;
   }
 
-  fs::path entry_dir(const Key& key) const {
+  std::string entry_dir(const Key& key) const {
     const std::string hex = key.hex();
-    return entries / hex.substr(0, k_shard_hex_digits) / hex;
+    std::string dir = path_text::join(entries, std::string_view(hex).substr(0, k_shard_hex_digits));
+    dir += '/';
+    dir += hex;
+    return dir;
   }
 
   // --- opening ---------------------------------------------------------------------------
@@ -319,7 +324,7 @@ struct DiskStore::State {
   /// made again where it is needed.
   bool made_before() const {
     return ::faccessat(AT_FDCWD, tmp.c_str(), W_OK | X_OK, AT_EACCESS) == 0 &&
-           ::access((root / k_cachedir_tag_file).c_str(), F_OK) == 0;
+           ::access(path_text::join(root, k_cachedir_tag_file).c_str(), F_OK) == 0;
   }
 
   /// Asks the kernel whether tmp/ is writable (permissions, a read-only mount) without
@@ -327,20 +332,20 @@ struct DiskStore::State {
   void check_writable() const {
     if (::faccessat(AT_FDCWD, tmp.c_str(), W_OK | X_OK, AT_EACCESS) == 0) return;
     const int error = errno;
-    throw IoError(fmt::format("cannot write in '{}': {}", tmp.string(), errno_text(error)), error);
+    throw IoError(fmt::format("cannot write in '{}': {}", tmp, errno_text(error)), error);
   }
 
   void write_cachedir_tag() const {
-    const fs::path tag = root / k_cachedir_tag_file;
+    const std::string tag = path_text::join(root, k_cachedir_tag_file);
     if (::access(tag.c_str(), F_OK) == 0) return;
     try {
       StagingDir staging = StagingDir::create(tmp);
       staging.write_file(k_cachedir_tag_file, k_cachedir_tag);
       if (::rename((staging.path() / k_cachedir_tag_file).c_str(), tag.c_str()) != 0) {
-        jitcu::log().debug("cannot write '{}': {}", tag.string(), errno_text(errno));
+        jitcu::log().debug("cannot write '{}': {}", tag, errno_text(errno));
       }
     } catch (const IoError& error) {
-      jitcu::log().debug("cannot write '{}': {}", tag.string(), error.what());
+      jitcu::log().debug("cannot write '{}': {}", tag, error.what());
     }
   }
 
@@ -379,15 +384,15 @@ struct DiskStore::State {
       jitcu::log().warn(
           "cannot write to the jitcu cache at '{}': {}; compiled results are not kept on disk "
           "(further write failures of this cache are logged at debug level)",
-          root.string(), what);
+          root, what);
       return;
     }
-    jitcu::log().debug("cannot write to the jitcu cache at '{}': {}", root.string(), what);
+    jitcu::log().debug("cannot write to the jitcu cache at '{}': {}", root, what);
   }
 
-  void warn_damaged(const fs::path& dir, std::string_view problem) const {
+  void warn_damaged(const std::string& dir, std::string_view problem) const {
     jitcu::log().warn("jitcu cache entry '{}' is damaged ({}); removing it, it will be compiled again",
-                      dir.string(), problem);
+                      dir, problem);
   }
 
   // --- removal under the ledger lock -----------------------------------------------------
@@ -405,7 +410,7 @@ struct DiskStore::State {
   /// Moves an entry folder into tmp/ in one rename (readers holding its files keep reading,
   /// later readers miss); nullopt if it is not there. Caller holds the ledger lock.
   std::optional<Retired> retire_locked(const fs::path& dir) const {
-    const fs::path trash = tmp / unique_tmp_name(".removed");
+    const fs::path trash = path_text::join(tmp, unique_tmp_name(".removed"));
     if (::rename(dir.c_str(), trash.c_str()) != 0) {
       const int error = errno;
       if (error == ENOENT && ::access(dir.c_str(), F_OK) != 0) return std::nullopt;
@@ -497,10 +502,10 @@ struct DiskStore::State {
   /// Opens the entry's folder and reads it with `read`; damage is one warning and a removal.
   template <class Read>
   std::optional<FoundEntry> find_with(const Key& key, Read read) {
-    const fs::path dir = entry_dir(key);
-    UniqueFd dir_fd = open_path(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    const std::string dir = entry_dir(key);
+    UniqueFd dir_fd = open_at(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     if (!dir_fd) {
-      if (errno != ENOENT) jitcu::log().debug("cannot open '{}': {}", dir.string(), errno_text(errno));
+      if (errno != ENOENT) jitcu::log().debug("cannot open '{}': {}", dir, errno_text(errno));
       return std::nullopt;
     }
     MetaCheck check = read(dir_fd.get());
@@ -533,7 +538,7 @@ struct DiskStore::State {
       jitcu::log().debug("cache entry {} has no blob '{}'", entry.key.short_hex(), name);
       return std::nullopt;
     }
-    const fs::path dir = entry_dir(entry.key);
+    const std::string dir = entry_dir(entry.key);
     std::string bytes;
     std::string problem = read_checked_blob(dir, name, record->second, bytes);
     if (problem.empty()) return bytes;
@@ -544,7 +549,7 @@ struct DiskStore::State {
     for (int look = 0; look < k_damage_looks; ++look) {
       if (replaced_since_found(dir, entry)) {
         jitcu::log().debug("cache entry '{}' was removed or replaced since it was found ({}); a miss",
-                           dir.string(), problem);
+                           dir, problem);
         return std::nullopt;
       }
       problem = read_checked_blob(dir, name, record->second, bytes);
@@ -557,13 +562,13 @@ struct DiskStore::State {
 
   /// True when the entry was evicted or republished with other blobs after `entry` was found:
   /// then a failed read is a race, not damage, and what is there now must not be removed.
-  static bool replaced_since_found(const fs::path& dir, const FoundEntry& entry) {
+  static bool replaced_since_found(const std::string& dir, const FoundEntry& entry) {
     const MetaRead now = read_meta(dir, entry.key);
     if (now.absent) return true;
     return now.check.entry && now.check.entry->blobs != entry.blobs;
   }
 
-  bool intact_entry_exists(const fs::path& dir, const Key& key) const {
+  bool intact_entry_exists(const std::string& dir, const Key& key) const {
     const MetaRead existing = read_meta(dir, key);
     return !existing.absent && existing.check.entry.has_value();
   }
@@ -581,7 +586,7 @@ struct DiskStore::State {
   }
 
   bool put(const Key& key, const NewEntry& entry) {
-    const fs::path dir = entry_dir(key);
+    const std::string dir = entry_dir(key);
     if (intact_entry_exists(dir, key)) return false;  // cheap early out: no writing at all
     clean_stale_tmp_once();
     StagingDir staging = make_staging();
@@ -609,17 +614,17 @@ struct DiskStore::State {
 
   /// One rename makes the entry visible. If one is there already, an intact one wins; a
   /// damaged one is moved aside and the rename retried.
-  bool publish_locked(StagingDir& staging, const fs::path& dir, const Key& key,
+  bool publish_locked(StagingDir& staging, const std::string& dir, const Key& key,
                       std::vector<Retired>& retired) const {
     for (int attempt = 0; attempt < k_publish_attempts; ++attempt) {
       switch (staging.publish(dir)) {
         case StagingDir::Publish::published:
           return true;
         case StagingDir::Publish::parent_missing:
-          create_private_dirs(dir.parent_path());
+          create_private_dirs(fs::path(dir).parent_path());
           continue;
         case StagingDir::Publish::destination_not_folder:
-          jitcu::log().warn("removing '{}': a file where a jitcu cache entry folder belongs", dir.string());
+          jitcu::log().warn("removing '{}': a file where a jitcu cache entry folder belongs", dir);
           ::unlink(dir.c_str());
           continue;
         case StagingDir::Publish::destination_exists:
@@ -628,14 +633,14 @@ struct DiskStore::State {
       const MetaRead existing = read_meta(dir, key);
       if (existing.absent) continue;
       if (existing.check.entry) return false;  // another process published first: keep theirs
-      jitcu::log().warn("replacing damaged jitcu cache entry '{}' ({})", dir.string(),
+      jitcu::log().warn("replacing damaged jitcu cache entry '{}' ({})", dir,
                         existing.check.problem);
       if (std::optional<Retired> item = retire_locked(dir)) {
         ledger.adjust(-static_cast<std::int64_t>(item->size_bytes));
         retired.push_back(std::move(*item));
       }
     }
-    throw IoError(fmt::format("cannot publish '{}' after {} attempts", dir.string(),
+    throw IoError(fmt::format("cannot publish '{}' after {} attempts", dir,
                               k_publish_attempts),
                   EEXIST);
   }
@@ -701,7 +706,7 @@ struct DiskStore::State {
       MetaRead read = read_meta(stored.dir, stored.key);
       if (read.absent || !read.check.entry) continue;
       FoundEntry entry = std::move(*read.check.entry);
-      entry.dir = stored.dir;
+      entry.dir = stored.dir.string();
       entry.last_used = stored.last_used;
       entry.total_size_bytes = stored.size_bytes;
       found.push_back(std::move(entry));
@@ -746,11 +751,8 @@ struct DiskStore::State {
   }
 };
 
-DiskStore::DiskStore(std::filesystem::path root, std::uint64_t max_size_bytes)
-    : max_size_bytes_(max_size_bytes) {
-  std::error_code error;
-  fs::path absolute = fs::absolute(root, error);
-  root_ = error ? std::move(root) : std::move(absolute);
+DiskStore::DiskStore(std::string root, std::uint64_t max_size_bytes)
+    : root_(path_text::absolute(std::move(root))), max_size_bytes_(max_size_bytes) {
   state_ = std::make_unique<State>(root_, max_size_bytes_);
   if (!state_->made_before()) {  // a new cache, or one that lost parts: make and check it all
     state_->create_layout();
@@ -767,7 +769,7 @@ DiskStore::~DiskStore() = default;
 
 fs::path DiskStore::entry_dir(const Key& key) const { return state_->entry_dir(key); }
 
-std::string DiskStore::location() const { return root_.string(); }
+std::string DiskStore::location() const { return root_; }
 
 std::optional<FoundEntry> DiskStore::find(const Key& key) { return state_->find(key); }
 
@@ -801,8 +803,8 @@ void DiskStore::remove(const Key& key) {
 }
 
 std::unique_ptr<KeyLock> DiskStore::lock(const Key& key) {
-  const fs::path path =
-      state_->locks / (key.hex().substr(0, k_lock_stripe_hex_digits) + ".lock");
+  const std::string path =
+      path_text::join(state_->locks, key.hex().substr(0, k_lock_stripe_hex_digits) + ".lock");
   try {
     try {
       return std::make_unique<DiskKeyLock>(FileLock::acquire(path));

@@ -3,6 +3,7 @@
 #include <jitcu/cache/disk_store.hpp>
 #include <jitcu/cache/log.hpp>
 #include <jitcu/cache/memory_store.hpp>
+#include <jitcu/cache/path_text.hpp>
 
 #include <fmt/format.h>
 
@@ -85,14 +86,14 @@ bool disabled_by_env() {
   return false;
 }
 
-std::optional<std::filesystem::path> home_dir() {
-  if (std::optional<std::string> home = env("HOME")) return std::filesystem::path(*home);
+std::optional<std::string> home_dir() {
+  if (std::optional<std::string> home = env("HOME")) return home;
   std::vector<char> buffer(16384);
   struct passwd entry {};
   struct passwd* found = nullptr;
   if (getpwuid_r(getuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found &&
       found->pw_dir && *found->pw_dir) {
-    return std::filesystem::path(found->pw_dir);
+    return std::string(found->pw_dir);
   }
   return std::nullopt;
 }
@@ -133,14 +134,13 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   return bytes;
 }
 
-std::filesystem::path default_cache_dir() {
-  if (std::optional<std::string> dir = env("JITCU_CACHE_DIR")) return std::filesystem::path(*dir);
+std::string default_cache_dir() {
+  if (std::optional<std::string> dir = env("JITCU_CACHE_DIR")) return *dir;
   // The XDG base directory spec says relative paths there are invalid and to be ignored.
-  if (std::optional<std::string> xdg = env("XDG_CACHE_HOME");
-      xdg && std::filesystem::path(*xdg).is_absolute()) {
-    return std::filesystem::path(*xdg) / "jitcu";
+  if (std::optional<std::string> xdg = env("XDG_CACHE_HOME"); xdg && xdg->front() == '/') {
+    return path_text::join(*xdg, "jitcu");
   }
-  if (std::optional<std::filesystem::path> home = home_dir()) return *home / ".cache" / "jitcu";
+  if (std::optional<std::string> home = home_dir()) return path_text::join(*home, ".cache/jitcu");
   return {};
 }
 
@@ -173,7 +173,7 @@ std::unique_ptr<Store> open_store(const StoreConfig& config) {
   } catch (const std::exception& error) {
     jitcu::log().warn("cannot use the jitcu cache folder '{}': {}; compiled results stay in "
                       "memory for this process only",
-                      config.dir.string(), error.what());
+                      config.dir, error.what());
     return std::make_unique<MemoryStore>(config.max_size_bytes);
   }
 }

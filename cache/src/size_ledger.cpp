@@ -2,6 +2,8 @@
 
 #include "posix_io.hpp"
 
+#include <jitcu/cache/path_text.hpp>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -19,11 +21,11 @@ constexpr std::uint64_t k_ledger_max_bytes = 4096;  // a few dozen bytes; more i
 
 }  // namespace
 
-SizeLedger::SizeLedger(std::filesystem::path file, std::filesystem::path tmp_dir)
+SizeLedger::SizeLedger(std::string file, std::string tmp_dir)
     : file_(std::move(file)), tmp_dir_(std::move(tmp_dir)) {}
 
 std::optional<LedgerTotal> SizeLedger::read() const {
-  UniqueFd fd = open_path(file_, O_RDONLY | O_NOFOLLOW);
+  UniqueFd fd = open_at(AT_FDCWD, file_.c_str(), O_RDONLY | O_NOFOLLOW);
   if (!fd) return std::nullopt;
   std::string text;
   if (read_all(fd.get(), text, k_ledger_max_bytes) != 0) return std::nullopt;
@@ -41,11 +43,11 @@ std::optional<LedgerTotal> SizeLedger::read() const {
 void SizeLedger::write(const LedgerTotal& total) const {
   const nlohmann::json record = {{"total_size_bytes", total.total_size_bytes},
                                  {"last_scan_unix", total.last_scan_unix}};
-  const std::filesystem::path staged = tmp_dir_ / unique_tmp_name(".size");
-  UniqueFd fd = open_path(staged, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+  const std::string staged = path_text::join(tmp_dir_, unique_tmp_name(".size"));
+  UniqueFd fd = open_at(AT_FDCWD, staged.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
   if (!fd) {
     const int error = errno;
-    throw IoError(fmt::format("cannot create '{}': {}", staged.string(), errno_text(error)), error);
+    throw IoError(fmt::format("cannot create '{}': {}", staged, errno_text(error)), error);
   }
   try {
     write_all(fd.get(), record.dump() + "\n", staged);
@@ -57,7 +59,7 @@ void SizeLedger::write(const LedgerTotal& total) const {
   if (::rename(staged.c_str(), file_.c_str()) != 0) {
     const int error = errno;
     ::unlink(staged.c_str());
-    throw IoError(fmt::format("cannot replace '{}': {}", file_.string(), errno_text(error)), error);
+    throw IoError(fmt::format("cannot replace '{}': {}", file_, errno_text(error)), error);
   }
 }
 

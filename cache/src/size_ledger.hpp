@@ -1,8 +1,8 @@
 #pragma once
 // Private: <root>/size, the running total of the cache's bytes, so that put() need not scan.
 #include <cstdint>
-#include <filesystem>
 #include <optional>
+#include <string>
 
 namespace jitcu::cache::detail {
 
@@ -16,7 +16,7 @@ struct LedgerTotal {
 /// around read, change and write; every publish and every removal happens under that lock.
 class SizeLedger {
  public:
-  SizeLedger(std::filesystem::path file, std::filesystem::path tmp_dir);
+  SizeLedger(std::string file, std::string tmp_dir);
   /// The recorded total; nullopt when the file is missing or unreadable (then: full scan).
   std::optional<LedgerTotal> read() const;
   /// Replaces the file atomically (written in tmp/, then renamed). Throws IoError.
@@ -26,8 +26,8 @@ class SizeLedger {
   void adjust(std::int64_t delta_bytes) const;
 
  private:
-  std::filesystem::path file_;
-  std::filesystem::path tmp_dir_;
+  std::string file_;  // strings: a store is opened on every cache hit (see join_path)
+  std::string tmp_dir_;
 };
 
 }  // namespace jitcu::cache::detail

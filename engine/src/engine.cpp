@@ -124,7 +124,7 @@ struct Engine::Impl {
   std::once_flag arch_once;
   std::string arch;
 
-  std::filesystem::path cache_dir;  // empty when the cache is in memory only
+  std::string cache_dir;  // empty when the cache is in memory only
   std::mutex pool_mutex;
   std::unique_ptr<detail::WorkerPool> pool;
 

@@ -120,7 +120,9 @@ std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSe
     std::filesystem::path including_dir;
     std::vector<std::pair<std::string, bool>> includes;
   };
-  std::vector<Pending> work{{source.directory(), include_lines(source.text())}};
+  auto includes = include_lines(source.text());
+  if (includes.empty()) return dependencies;  // no path work at all: a cache hit's usual case
+  std::vector<Pending> work{{source.directory(), std::move(includes)}};
   while (!work.empty()) {
     Pending current = std::move(work.back());
     work.pop_back();
@@ -133,7 +135,7 @@ std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSe
       if (quoted) probe(current.including_dir / name);
       for (const auto& dir : search.user_dirs) {
         if (!found.empty()) break;
-        probe(dir / name);
+        probe(std::filesystem::path(dir) / name);
       }
       // Not a user header: a toolkit header (keyed by version) or one NVRTC will report missing.
       if (found.empty()) continue;

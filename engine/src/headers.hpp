@@ -17,8 +17,8 @@ struct HeaderDependency {
 
 /// Where #include lines are looked up, in the order NVRTC will look.
 struct IncludeSearch {
-  std::vector<std::filesystem::path> user_dirs;  // -I dirs, the source's folder first; the
-                                                 // toolkit's come after and are not scanned
+  std::vector<std::string> user_dirs;  // -I dirs, the source's folder first; the toolkit's
+                                      // come after and are not scanned
 };
 
 /// Every user header reachable from `source`, transitively. Conservative: every #include line

@@ -250,7 +250,9 @@ std::string Module::ptx() const { return state_->ptx(); }
 const std::string& Module::log() const { return state_->log; }
 const std::string& Module::arch() const { return state_->arch; }
 std::string Module::cache_key() const { return state_->key.hex(); }
-std::filesystem::path Module::cache_path() const { return state_->entry ? state_->entry->dir : std::filesystem::path(); }
+std::filesystem::path Module::cache_path() const {
+  return state_->entry ? std::filesystem::path(state_->entry->dir) : std::filesystem::path();
+}
 Origin Module::origin() const { return origin_; }
 double Module::compile_ms() const { return state_->compile_ms; }
 

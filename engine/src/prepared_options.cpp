@@ -5,6 +5,8 @@
 #include <jitcu/cache/log.hpp>
 #include <jitcu/error.hpp>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -99,14 +101,14 @@ PreparedOptions prepare_options(const CompileOptions& options, const Source& sou
   prepared.nvrtc = k_fixed_nvrtc_options;
   prepared.nvrtc.push_back("-arch=" + arch);
   prepared.nvrtc.push_back("-std=" + standard);
-  if (!source.directory().empty()) prepared.search.user_dirs.push_back(source.directory());
+  if (!source.directory_string().empty()) prepared.search.user_dirs.push_back(source.directory_string());
   for (const auto& dir : include_dirs) {
-    std::error_code ignored;
-    if (!std::filesystem::is_directory(dir, ignored))
+    struct stat info {};  // stat, not std::filesystem: this runs on every cache hit
+    if (::stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
       log().warn("compiling {}: include folder '{}' does not exist", source.name(), dir);
     prepared.search.user_dirs.push_back(dir);
   }
-  for (const auto& dir : prepared.search.user_dirs) prepared.nvrtc.push_back("-I" + dir.string());
+  for (const auto& dir : prepared.search.user_dirs) prepared.nvrtc.push_back("-I" + dir);
   for (const auto& dir : toolkit().include_dirs) prepared.nvrtc.push_back("-I" + dir);
   for (const auto& [name, value] : defines)
     prepared.user_given.push_back(value.empty() ? "-D" + name : "-D" + name + "=" + value);

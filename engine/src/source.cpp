@@ -1,3 +1,4 @@
+#include <jitcu/cache/path_text.hpp>
 #include <jitcu/error.hpp>
 #include <jitcu/source.hpp>
 
@@ -13,14 +14,14 @@
 
 namespace jitcu {
 
-Source::Source(std::string text, std::string name, std::filesystem::path directory, bool from_file)
+Source::Source(std::string text, std::string name, std::string directory, bool from_file)
     : text_(std::move(text)), name_(std::move(name)), directory_(std::move(directory)), from_file_(from_file) {}
 
 namespace {
 
 /// The whole file, or nullopt with errno set. Plain read(2): an ifstream's first use builds the
 /// locale (~50 us), which a cache hit in a new process would pay.
-std::optional<std::string> read_whole_file(const std::filesystem::path& path) {
+std::optional<std::string> read_whole_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   struct stat info {};
@@ -51,27 +52,35 @@ std::optional<std::string> read_whole_file(const std::filesystem::path& path) {
   return text;
 }
 
+/// The absolute, normal folder of `path`, as absolute(path).parent_path().lexically_normal()
+/// gives; as text because this runs on every cache hit (see jitcu/cache/path_text.hpp).
+std::string folder_of(const std::string& path) {
+  return path_text::lexically_normal(path_text::parent(path_text::absolute(path)));
+}
+
 }  // namespace
 
-Source Source::file(const std::filesystem::path& path) {
+Source Source::file(const std::string& path) {
   std::optional<std::string> text = read_whole_file(path);
-  std::error_code ec;
-  if (!text)
+  if (!text) {
+    const int error = errno;
+    std::error_code ec;
     throw Error(fmt::format("cannot read kernel source '{}': {}; check the path (relative paths start "
                             "at the current directory, {})",
-                            path.string(), errno == EISDIR ? "it is a folder" : std::strerror(errno),
+                            path, error == EISDIR ? "it is a folder" : std::strerror(error),
                             std::filesystem::current_path(ec).string()));
-  auto directory = std::filesystem::absolute(path, ec).parent_path().lexically_normal();
-  return Source(std::move(*text), path.string(), std::move(directory), true);
+  }
+  return Source(std::move(*text), path, folder_of(path), true);
 }
+
+Source Source::file(const char* path) { return file(std::string(path)); }
+
+Source Source::file(const std::filesystem::path& path) { return file(path.string()); }
 
 Source Source::string(std::string text, std::string name) {
   if (name.empty()) name = "jitcu_program.cu";
-  std::error_code ec;
-  const std::filesystem::path as_path(name);
-  auto directory = as_path.has_parent_path() ? std::filesystem::absolute(as_path.parent_path(), ec)
-                                             : std::filesystem::current_path(ec);
-  return Source(std::move(text), std::move(name), directory.lexically_normal(), false);
+  std::string directory = folder_of(name);
+  return Source(std::move(text), std::move(name), std::move(directory), false);
 }
 
 }  // namespace jitcu

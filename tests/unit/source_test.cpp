@@ -39,6 +39,25 @@ TEST_CASE("Source::file reads the file now and is named by its path") {
   CHECK(source.from_file());
 }
 
+TEST_CASE("Source::file takes a char pointer, a string or a path alike, and folds . and ..") {
+  TempDir tmp;
+  write_file(tmp / "src" / "k.cu", "extern \"C\" __global__ void k() {}\n");
+  std::filesystem::create_directories(tmp / "other");
+  const ScopedCurrentDir cwd(tmp.path());
+  const std::string given = "./other/../src//k.cu";
+  const Source from_chars = Source::file(given.c_str());
+  const Source from_string = Source::file(given);
+  const Source from_path = Source::file(std::filesystem::path(given));
+  const auto expected_dir = std::filesystem::absolute(given).parent_path().lexically_normal();
+  for (const Source* source : {&from_chars, &from_string, &from_path}) {
+    CHECK(source->name() == given);
+    CHECK(source->text() == "extern \"C\" __global__ void k() {}\n");
+    CHECK(source->directory() == expected_dir);
+    CHECK(source->directory_string() == expected_dir.string());
+  }
+  CHECK(from_string.directory_string() == (std::filesystem::current_path() / "src").string());
+}
+
 TEST_CASE("Source::file of a missing file throws an Error naming the path") {
   TempDir tmp;
   const auto missing = tmp / "no_such_kernel.cu";

@@ -20,8 +20,10 @@ namespace jitcu {
 struct EngineOptions {
   /// CUDA device ordinal; -1: $JITCU_DEVICE, else 0.
   int device = -1;
-  /// Cache folder; empty: $JITCU_CACHE_DIR, $XDG_CACHE_HOME/jitcu, ~/.cache/jitcu.
-  std::filesystem::path cache_dir{};
+  /// Cache folder (a std::filesystem::path converts); empty: $JITCU_CACHE_DIR,
+  /// $XDG_CACHE_HOME/jitcu, ~/.cache/jitcu. Text, not a path: a std::filesystem::path's first
+  /// use costs a new process's cache hit ~10 us.
+  std::string cache_dir{};
   /// false: keep results in memory only (as JITCU_DISABLE_CACHE=1 does).
   bool disk_cache = true;
   /// Size cap of the disk cache; 0: $JITCU_CACHE_MAX_SIZE, else 1 GiB.

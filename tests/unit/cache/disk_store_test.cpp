@@ -49,7 +49,7 @@ TEST_CASE("put, find and read_blob round-trip; a second put keeps the first") {
   CHECK(reads_back(store, *found, entry));
   CHECK(found->blobs.at("sm_90.cubin").size_bytes == entry.blobs.at("sm_90.cubin").size());
   CHECK(found->blobs.at("sm_90.cubin").sha256 == sha256_hex(entry.blobs.at("sm_90.cubin")));
-  std::uint64_t expected_size = fs::file_size(found->dir / "meta.json") + fs::file_size(found->dir / "index");
+  std::uint64_t expected_size = fs::file_size(fs::path(found->dir) / "meta.json") + fs::file_size(fs::path(found->dir) / "index");
   for (const auto& [name, bytes] : entry.blobs) expected_size += bytes.size();
   CHECK(found->total_size_bytes == expected_size);
   const auto now = std::chrono::system_clock::now();

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 
 namespace jitcu::cache {
 
@@ -11,9 +12,10 @@ constexpr std::uint64_t k_default_cache_limit_bytes = 1ull << 30;  // DESIGN.md 
 
 class DiskStore final : public Store {
  public:
-  /// Opens (creating with mode 0700) the cache at `root`. Throws std::runtime_error if the
-  /// folder cannot be created or written; open_store() turns that into a memory store.
-  DiskStore(std::filesystem::path root, std::uint64_t max_size_bytes);
+  /// Opens (creating with mode 0700) the cache at `root` (a std::filesystem::path converts).
+  /// Throws std::runtime_error if the folder cannot be created or written; open_store() turns
+  /// that into a memory store.
+  DiskStore(std::string root, std::uint64_t max_size_bytes);
   ~DiskStore() override;
   DiskStore(const DiskStore&) = delete;
   DiskStore& operator=(const DiskStore&) = delete;
@@ -32,13 +34,14 @@ class DiskStore final : public Store {
   std::size_t clear() override;
   std::string location() const override;
 
-  const std::filesystem::path& root() const { return root_; }
+  /// The cache folder, made absolute.
+  std::filesystem::path root() const { return root_; }
   /// The folder an entry of `key` lives in (whether or not it exists).
   std::filesystem::path entry_dir(const Key& key) const;
 
  private:
   struct State;
-  std::filesystem::path root_;
+  std::string root_;
   std::uint64_t max_size_bytes_;
   std::unique_ptr<State> state_;
 };

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <string>
 
@@ -40,7 +39,7 @@ struct FoundEntry {
   nlohmann::json meta;                     // the engine's fields, as put
   std::map<std::string, BlobInfo> blobs;   // name -> size and checksum
   std::string summary;                     // NewEntry::summary as put
-  std::filesystem::path dir;               // the entry's folder; empty in a memory store
+  std::string dir;                         // the entry's folder; empty in a memory store
   std::chrono::system_clock::time_point created;
   std::chrono::system_clock::time_point last_used;
   std::uint64_t total_size_bytes = 0;      // all files of the entry

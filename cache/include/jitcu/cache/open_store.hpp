@@ -3,16 +3,18 @@
 #include <jitcu/cache/store.hpp>
 
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace jitcu::cache {
 
 /// How to open the cache; from_env() reads the variables documented below.
+// Paths are plain strings here: opening the store is on every new process's cache-hit path,
+// where std::filesystem's first use costs more than the rest of the open.
 struct StoreConfig {
-  std::filesystem::path dir;  // empty: memory only
+  std::string dir;  // empty: memory only
   std::uint64_t max_size_bytes = 0;
   bool disk_enabled = true;
 
@@ -23,7 +25,7 @@ struct StoreConfig {
 };
 
 /// The default cache folder from the environment (JITCU_CACHE_DIR, XDG_CACHE_HOME, HOME).
-std::filesystem::path default_cache_dir();
+std::string default_cache_dir();
 /// Parses "123", "512K", "512M", "1G", "1.5G" (powers of 1024); nullopt when malformed.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
