@@ -1,6 +1,7 @@
 #include "toolkit.hpp"
 
 #include <jitcu/cache/log.hpp>
+#include <jitcu/cache/path_text.hpp>
 
 #include <sys/stat.h>
 
@@ -18,18 +19,13 @@ bool has(const std::string& path, mode_t type, struct stat* info = nullptr) {
   return ::stat(path.c_str(), &found) == 0 && (found.st_mode & S_IFMT) == type;
 }
 
-// root + "/" + name, without doubling a slash the root's own spelling ends with.
-std::string under(const std::string& root, const std::string& name) {
-  return root.ends_with('/') ? root + name : root + "/" + name;
-}
-
 std::string find_root() {
   for (const char* variable : {"JITCU_CUDA_HOME", "CUDA_HOME", "CUDA_PATH"}) {
     const char* value = std::getenv(variable);
-    if (value && *value && has(under(value, "include/cuda_runtime.h"), S_IFREG)) return value;  // as spelled: it is in the key
+    if (value && *value && has(path_text::join(value, "include/cuda_runtime.h"), S_IFREG)) return value;  // as spelled: it is in the key
   }
   const std::string fallback = "/usr/local/cuda";
-  if (has(under(fallback, "include/cuda_runtime.h"), S_IFREG)) return fallback;
+  if (has(path_text::join(fallback, "include/cuda_runtime.h"), S_IFREG)) return fallback;
   return {};
 }
 
@@ -43,11 +39,11 @@ Toolkit find_toolkit() {
     found.nvrtc_identity = k_nvrtc_soname;
     return found;
   }
-  for (const auto& dir : {under(found.root, "include"), under(found.root, "include/cccl")})
+  for (const auto& dir : {path_text::join(found.root, "include"), path_text::join(found.root, "include/cccl")})
     if (has(dir, S_IFDIR)) found.include_dirs.push_back(dir);
   struct stat info {};
   for (const char* lib : {"lib64/", "lib/"}) {
-    if (auto candidate = under(found.root, lib + std::string(k_nvrtc_soname)); has(candidate, S_IFREG, &info)) {
+    if (auto candidate = path_text::join(found.root, lib + std::string(k_nvrtc_soname)); has(candidate, S_IFREG, &info)) {
       found.nvrtc_library = candidate;
       break;
     }
