@@ -73,7 +73,10 @@ Source Source::file(const std::string& path) {
   return Source(std::move(*text), path, folder_of(path), true);
 }
 
-Source Source::file(const char* path) { return file(std::string(path)); }
+Source Source::file(const char* path) {
+  if (path == nullptr) throw Error("Source::file was given a null path; pass the kernel file's path");
+  return file(std::string(path));
+}
 
 Source Source::file(const std::filesystem::path& path) { return file(path.string()); }
 

@@ -63,6 +63,8 @@ TEST_CASE("Source::file of a missing file throws an Error naming the path") {
   const auto missing = tmp / "no_such_kernel.cu";
   CHECK_THROWS_WITH_AS(Source::file(missing), doctest::Contains(missing.string().c_str()), Error);
   CHECK_THROWS_WITH_AS(Source::file(tmp.path()), doctest::Contains("folder"), Error);
+  const char* no_path = nullptr;
+  CHECK_THROWS_WITH_AS(Source::file(no_path), doctest::Contains("null path"), Error);
 }
 
 TEST_CASE("Source::string keeps its name; quoted includes resolve against the name's folder") {
