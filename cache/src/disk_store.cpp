@@ -495,7 +495,8 @@ struct DiskStore::State {
     return find_with(key, [&](int dir_fd) {
       bool no_index = false;
       MetaCheck check = read_index_at(dir_fd, key, &no_index);
-      return no_index ? read_meta_at(dir_fd, key) : check;
+      if (no_index) return read_meta_at(dir_fd, key);
+      return check;  // moved; `no_index ? ... : check` copied the whole entry on every hit
     });
   }
 
