@@ -53,10 +53,13 @@ struct Loaded {
   CUkernel kernel = nullptr;
 };
 
-Loaded load(const std::string& image, const std::string& symbol) {
+/// The library and its kernel; `steps`, if given, times the two calls apart.
+Loaded load(const std::string& image, const std::string& symbol, bench::Steps* steps = nullptr) {
   Loaded loaded;
   CU(cuLibraryLoadData(&loaded.library, image.data(), nullptr, nullptr, 0, nullptr, nullptr, 0));
+  if (steps) steps->mark("library_load");
   CU(cuLibraryGetKernel(&loaded.kernel, loaded.library, symbol.c_str()));
+  if (steps) steps->mark("get_kernel");
   return loaded;
 }
 
@@ -91,11 +94,7 @@ int hit_command(const fs::path& cubin, const std::string& symbol) {
   bench::Steps steps;
   const std::string image = bench::read_file(cubin);
   steps.mark("read");
-  Loaded loaded;
-  CU(cuLibraryLoadData(&loaded.library, image.data(), nullptr, nullptr, 0, nullptr, nullptr, 0));
-  steps.mark("library_load");
-  CU(cuLibraryGetKernel(&loaded.kernel, loaded.library, symbol.c_str()));
-  steps.mark("get_kernel");
+  const Loaded loaded = load(image, symbol, &steps);
   const double load_ms = bench::ms_since(start);
   int count = n;
   void* params[] = {&da, &db, &dc, &count};

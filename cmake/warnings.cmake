@@ -5,4 +5,3 @@ function(jitcu_warnings target)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
 endfunction()
-
