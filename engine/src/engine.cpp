@@ -111,6 +111,12 @@ std::string clamp_to_nvrtc(const std::string& device_arch) {
   return fmt::format("sm_{}", choice.sm);
 }
 
+/// A module this process has for a key: `ready`, or being built by a thread (wait on `pending`).
+struct KeyedModule {
+  std::shared_ptr<const detail::ModuleState> ready;
+  std::shared_future<std::shared_ptr<const detail::ModuleState>> pending;
+};
+
 }  // namespace
 
 struct Engine::Impl {
@@ -119,10 +125,10 @@ struct Engine::Impl {
 
   std::mutex mutex;
   std::unordered_multimap<std::size_t, Remembered> remembered;  // by hash_inputs
-  std::unordered_map<cache::Key, std::shared_future<std::shared_ptr<const detail::ModuleState>>> by_key;
+  std::unordered_map<cache::Key, KeyedModule> by_key;
 
-  std::once_flag arch_once;
-  std::string arch;
+  std::mutex arch_mutex;  // a mutex, not std::call_once: less code on a cache hit's cold path
+  std::string arch;       // empty until default_arch() first runs
 
   std::string cache_dir;  // empty when the cache is in memory only
   std::mutex pool_mutex;
@@ -250,15 +256,15 @@ struct Engine::Impl {
   int device() const { return options.device >= 0 ? options.device : detail::default_device_ordinal(); }
 
   const std::string& default_arch() {
-    std::call_once(arch_once, [this] {
-      if (cuda_available()) {
-        arch = clamp_to_nvrtc(detail::device_arch(device()));
-        return;
-      }
-      const char* forced = std::getenv("JITCU_ARCH");
-      arch = forced && *forced ? forced : k_arch_without_gpu;
-      log().debug("no GPU ({}); compiling for {}", cuda_unavailable_reason(), arch);
-    });
+    std::lock_guard lock(arch_mutex);
+    if (!arch.empty()) return arch;
+    if (cuda_available()) {
+      arch = clamp_to_nvrtc(detail::device_arch(device()));
+      return arch;
+    }
+    const char* forced = std::getenv("JITCU_ARCH");
+    arch = forced && *forced ? forced : k_arch_without_gpu;
+    log().debug("no GPU ({}); compiling for {}", cuda_unavailable_reason(), arch);
     return arch;
   }
 
@@ -297,20 +303,29 @@ struct Engine::Impl {
   // `finish` runs on the module before anyone else can see it.
   std::pair<std::shared_ptr<const detail::ModuleState>, Origin> module_for_key(const cache::Key& key, const Build& build,
                                                                               const Finish& finish) {
+    if (auto known = known_module(key)) return {std::move(known), Origin::process_cache};
+    // A disk hit needs no promise: two threads loading one entry at once both get a good module.
+    if (auto hit = load_from_store(key)) {
+      finish(*hit);
+      return {keep_loaded(key, std::move(hit)), Origin::disk_cache};
+    }
     std::promise<std::shared_ptr<const detail::ModuleState>> promise;
     {
       std::unique_lock lock(mutex);
       if (auto it = by_key.find(key); it != by_key.end()) {
-        auto future = it->second;
+        if (it->second.ready) return {it->second.ready, Origin::process_cache};
+        auto future = it->second.pending;
         lock.unlock();
         return {future.get(), Origin::process_cache};
       }
-      by_key.emplace(key, promise.get_future().share());
+      by_key.emplace(key, KeyedModule{nullptr, promise.get_future().share()});
     }
     try {
       auto [module, origin] = find_or_build(key, build);
       finish(*module);
       promise.set_value(module);
+      std::lock_guard lock(mutex);
+      by_key[key] = KeyedModule{module, {}};
       return {std::move(module), origin};
     } catch (...) {
       promise.set_exception(std::current_exception());
@@ -320,8 +335,29 @@ struct Engine::Impl {
     }
   }
 
+  /// The module this process already has for `key`, waiting while another thread builds it.
+  std::shared_ptr<const detail::ModuleState> known_module(const cache::Key& key) {
+    std::unique_lock lock(mutex);
+    const auto it = by_key.find(key);
+    if (it == by_key.end()) return nullptr;
+    if (it->second.ready) return it->second.ready;
+    auto future = it->second.pending;
+    lock.unlock();
+    return future.get();
+  }
+
+  /// Records a module loaded from the store; if another thread got there first, theirs is kept.
+  std::shared_ptr<const detail::ModuleState> keep_loaded(const cache::Key& key,
+                                                         std::shared_ptr<const detail::ModuleState> loaded) {
+    std::lock_guard lock(mutex);
+    auto& slot = by_key[key];
+    if (slot.ready) return slot.ready;
+    slot.ready = loaded;
+    return loaded;
+  }
+
+  // Called after a first look in the store missed.
   std::pair<std::shared_ptr<detail::ModuleState>, Origin> find_or_build(const cache::Key& key, const Build& build) {
-    if (auto hit = load_from_store(key)) return {hit, Origin::disk_cache};
     auto key_lock = store->lock(key);
     if (auto hit = load_from_store(key)) return {hit, Origin::disk_cache};  // another process made it
     return {build(), Origin::compiled};
@@ -330,14 +366,14 @@ struct Engine::Impl {
   std::shared_ptr<detail::ModuleState> load_from_store(const cache::Key& key) {
     auto entry = store->find_quick(key);  // the index only: no JSON parse on a hit
     if (!entry) return nullptr;
-    return detail::module_from_entry(*entry, store);
+    return detail::module_from_entry(std::move(*entry), store);
   }
 
   std::shared_ptr<detail::ModuleState> compile_and_store(
       const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
       const CompileOptions& compile_options, const cache::KeyRecord& record,
       const std::vector<detail::HeaderDependency>& headers) {
-    detail::NvrtcInput input{&source.text(), &source.name(), prepared.nvrtc, compile_options.name_expressions};
+    detail::NvrtcInput input{&source.text(), &source.name(), prepared.nvrtc(), compile_options.name_expressions};
     if (compile_options.time_limit.count() > 0) input.deadline = std::chrono::steady_clock::now() + compile_options.time_limit;
     input.cancel = compile_options.cancel.get();
     // NVRTC's automatic PCH (in this process) does not notice an edited user header: the next
@@ -348,7 +384,7 @@ struct Engine::Impl {
     input.precompiled_headers = options.precompiled_headers && (worker || headers.empty()) &&
                                 !detail::include_lines(source.text()).empty();
     if (worker && input.precompiled_headers)
-      input.pch_file = detail::persistent_pch_stem(detail::worker_pch_folder(cache_dir), source.text(), prepared.nvrtc, headers);
+      input.pch_file = detail::persistent_pch_stem(detail::worker_pch_folder(cache_dir), source.text(), input.options, headers);
     auto output = worker ? worker->compile(input) : detail::nvrtc_compile(input);
     if (output.cancelled)
       throw CompileCancelled(fmt::format("compiling {} was cancelled {}; nothing was cached", source.name(),
@@ -373,7 +409,8 @@ struct Engine::Impl {
                                                 const detail::NvrtcOutput& output) {
     if (!output.invalid_option) throw detail::make_compile_error(source, output.log, output.result_name);
     static const std::string empty_text = "", empty_name = "jitcu_option_probe.cu";
-    std::vector<std::string> base(prepared.nvrtc.begin(), prepared.nvrtc.end() - static_cast<std::ptrdiff_t>(prepared.user_given.size()));
+    const std::vector<std::string> all = prepared.nvrtc();
+    std::vector<std::string> base(all.begin(), all.end() - static_cast<std::ptrdiff_t>(prepared.user_given.size()));
     const auto refuses = [](const std::vector<std::string>& probe_options) {
       return detail::nvrtc_compile({&empty_text, &empty_name, probe_options, {}}).invalid_option;
     };
@@ -386,7 +423,7 @@ struct Engine::Impl {
       probe.push_back(option);
       if (refuses(probe)) refused = option;
     }
-    if (refused.empty()) refused = fmt::format("{}", fmt::join(prepared.nvrtc, " "));
+    if (refused.empty()) refused = fmt::format("{}", fmt::join(all, " "));
     throw Error(fmt::format("compiling {}: NVRTC refused the option '{}' (NVRTC_ERROR_INVALID_OPTION){}; check "
                              "its spelling and value against NVRTC's supported options",
                              source.name(), refused,

@@ -83,7 +83,7 @@ cache::NewEntry entry_from_module(const ModuleState& module, const Source& sourc
   meta["arch"] = module.arch;
   meta["nvrtc"] = toolkit().nvrtc_identity;
   meta["toolkit"] = toolkit().root;
-  meta["nvrtc_options"] = options.nvrtc;
+  meta["nvrtc_options"] = options.nvrtc();
   meta["compile_ms"] = module.compile_ms;
   meta["image"] = module.image_is_ptx ? "program.ptx" : image_name(module.arch);
   meta["name_expressions"] = module.name_expressions;
@@ -148,7 +148,7 @@ std::optional<ModuleSummary> summary_from_meta(const cache::FoundEntry& entry,
   return std::nullopt;
 }
 
-std::shared_ptr<ModuleState> load_module(ModuleSummary summary, const cache::FoundEntry& entry,
+std::shared_ptr<ModuleState> load_module(ModuleSummary summary, cache::FoundEntry&& entry,
                                          const std::shared_ptr<cache::Store>& store) {
   auto bytes = store->read_blob(entry, summary.image);
   if (!bytes) return nullptr;  // the store warned and dropped the entry: recompile
@@ -166,23 +166,23 @@ std::shared_ptr<ModuleState> load_module(ModuleSummary summary, const cache::Fou
     module->image.push_back('\0');
   }
   module->store = store;
-  module->entry = entry;
+  module->entry = std::move(entry);  // moved: a copy of its blob map and JSON is code a hit runs
   module->handles = std::make_unique<std::atomic<KernelHandle>[]>(module->kernels.size());
   return module;
 }
 
 }  // namespace
 
-std::shared_ptr<ModuleState> module_from_entry(const cache::FoundEntry& entry,
+std::shared_ptr<ModuleState> module_from_entry(cache::FoundEntry entry,
                                                const std::shared_ptr<cache::Store>& store) {
   if (std::optional<ModuleSummary> summary = decode_summary(entry.summary))
-    return load_module(std::move(*summary), entry, store);
+    return load_module(std::move(*summary), std::move(entry), store);
   if (entry.meta.is_null()) {  // a summary this jitcu cannot read, found without meta.json
     std::optional<cache::FoundEntry> full = store->find(entry.key);
-    return full && !full->meta.is_null() ? module_from_entry(*full, store) : nullptr;
+    return full && !full->meta.is_null() ? module_from_entry(std::move(*full), store) : nullptr;
   }
   std::optional<ModuleSummary> summary = summary_from_meta(entry, store);
-  return summary ? load_module(std::move(*summary), entry, store) : nullptr;
+  return summary ? load_module(std::move(*summary), std::move(entry), store) : nullptr;
 }
 
 }  // namespace jitcu::detail

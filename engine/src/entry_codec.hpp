@@ -31,7 +31,7 @@ cache::NewEntry entry_from_module(const ModuleState& module, const Source& sourc
                                   const std::vector<HeaderDependency>& headers);
 /// The module a cache entry holds, from its summary (find_quick) or its meta.json (find);
 /// nullptr when the entry is unusable (a miss).
-std::shared_ptr<ModuleState> module_from_entry(const cache::FoundEntry& entry,
+std::shared_ptr<ModuleState> module_from_entry(cache::FoundEntry entry,
                                                const std::shared_ptr<cache::Store>& store);
 
 }  // namespace jitcu::detail

@@ -32,7 +32,7 @@ std::pair<std::shared_ptr<ModuleState>, cache::NewEntry> link_sources(const cach
   std::string names, texts;
   for (std::size_t i = 0; i < plan.sources.size(); ++i) {
     const auto& source = plan.sources[i];
-    auto output = nvrtc_compile({&source.text(), &source.name(), plan.prepared[i].nvrtc, {}});
+    auto output = nvrtc_compile({&source.text(), &source.name(), plan.prepared[i].nvrtc(), {}});
     if (!output.ok) throw make_compile_error(source, output.log, output.result_name);
     combined.milliseconds += output.milliseconds;
     combined.log += output.log.empty() ? "" : fmt::format("== {}\n{}\n", source.name(), output.log);

@@ -96,11 +96,7 @@ PreparedOptions prepare_options(const CompileOptions& options, const Source& sou
                               "starting with a digit)", source.name(), name));
   }
   prepared.arch = arch;
-
-  // NVRTC's options in order; the user's own go last so they can override.
-  prepared.nvrtc = k_fixed_nvrtc_options;
-  prepared.nvrtc.push_back("-arch=" + arch);
-  prepared.nvrtc.push_back("-std=" + standard);
+  prepared.standard = standard;
   if (!source.directory_string().empty()) prepared.search.user_dirs.push_back(source.directory_string());
   for (const auto& dir : include_dirs) {
     struct stat info {};  // stat, not std::filesystem: this runs on every cache hit
@@ -108,12 +104,9 @@ PreparedOptions prepare_options(const CompileOptions& options, const Source& sou
       log().warn("compiling {}: include folder '{}' does not exist", source.name(), dir);
     prepared.search.user_dirs.push_back(dir);
   }
-  for (const auto& dir : prepared.search.user_dirs) prepared.nvrtc.push_back("-I" + dir);
-  for (const auto& dir : toolkit().include_dirs) prepared.nvrtc.push_back("-I" + dir);
   for (const auto& [name, value] : defines)
     prepared.user_given.push_back(value.empty() ? "-D" + name : "-D" + name + "=" + value);
   for (const auto& option : extra) prepared.user_given.push_back(option);
-  prepared.nvrtc.insert(prepared.nvrtc.end(), prepared.user_given.begin(), prepared.user_given.end());
 
   // The key's view: defines sorted by name (stable: a redefinition keeps its order), extra
   // options sorted and in one spelling; include order kept (it decides which file is found).
@@ -127,6 +120,18 @@ PreparedOptions prepare_options(const CompileOptions& options, const Source& sou
   prepared.canonical = "std=" + standard + "\ndefines=" + joined(define_texts) + "\ninclude=" +
                        joined(include_dirs) + "\nextra=" + joined(canonical_extra);
   return prepared;
+}
+
+std::vector<std::string> PreparedOptions::nvrtc() const {
+  // jitcu's fixed options, the target, the include folders; the user's own go last so they
+  // can override.
+  std::vector<std::string> options = k_fixed_nvrtc_options;
+  options.push_back("-arch=" + arch);
+  options.push_back("-std=" + standard);
+  for (const auto& dir : search.user_dirs) options.push_back("-I" + dir);
+  for (const auto& dir : toolkit_include_dirs()) options.push_back("-I" + dir);
+  options.insert(options.end(), user_given.begin(), user_given.end());
+  return options;
 }
 
 }  // namespace jitcu::detail

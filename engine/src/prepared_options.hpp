@@ -16,10 +16,13 @@ inline const std::vector<std::string> k_fixed_nvrtc_options = {"--no-cache", "--
 
 struct PreparedOptions {
   std::string arch;                     // "sm_90" / "compute_90"
-  std::vector<std::string> nvrtc;       // everything NVRTC gets, in order
-  std::vector<std::string> user_given;  // the options the user chose (for naming a refused one)
+  std::string standard;                 // "c++17"
+  std::vector<std::string> user_given;  // the user's -D and other options, in order; they go last
   std::string canonical;                // order-insensitive where order does not matter
   IncludeSearch search;
+
+  /// Everything NVRTC gets, in order. Built on demand: a cache hit needs only the key's view.
+  std::vector<std::string> nvrtc() const;
 };
 
 /// Validates and normalizes; throws Error naming a bad arch, standard or define.

@@ -39,8 +39,6 @@ Toolkit find_toolkit() {
     found.nvrtc_identity = k_nvrtc_soname;
     return found;
   }
-  for (const auto& dir : {path_text::join(found.root, "include"), path_text::join(found.root, "include/cccl")})
-    if (has(dir, S_IFDIR)) found.include_dirs.push_back(dir);
   struct stat info {};
   for (const char* lib : {"lib64/", "lib/"}) {
     if (auto candidate = path_text::join(found.root, lib + std::string(k_nvrtc_soname)); has(candidate, S_IFREG, &info)) {
@@ -62,6 +60,17 @@ Toolkit find_toolkit() {
 
 const Toolkit& toolkit() {
   static const Toolkit found = find_toolkit();
+  return found;
+}
+
+const std::vector<std::string>& toolkit_include_dirs() {
+  static const std::vector<std::string> found = [] {
+    std::vector<std::string> dirs;
+    if (toolkit().root.empty()) return dirs;
+    for (const auto& dir : {path_text::join(toolkit().root, "include"), path_text::join(toolkit().root, "include/cccl")})
+      if (has(dir, S_IFDIR)) dirs.push_back(dir);
+    return dirs;
+  }();
   return found;
 }
 

@@ -9,7 +9,6 @@ namespace jitcu::detail {
 // parsing there cost more than the stat calls themselves.
 struct Toolkit {
   std::string root;                       // e.g. /usr/local/cuda; empty if not found
-  std::vector<std::string> include_dirs;  // include/ and include/cccl/ where present
   std::string nvrtc_library;              // what dlopen gets; a bare soname if no root
   /// Names NVRTC's build for the cache key without loading it: "libnvrtc.so.13, N bytes".
   std::string nvrtc_identity;
@@ -17,5 +16,9 @@ struct Toolkit {
 
 /// Found once per process from $JITCU_CUDA_HOME, $CUDA_HOME, $CUDA_PATH, /usr/local/cuda.
 const Toolkit& toolkit();
+
+/// The toolkit's include/ and include/cccl/ where present, for NVRTC's -I; found on first use
+/// (a compile), not on a cache hit.
+const std::vector<std::string>& toolkit_include_dirs();
 
 }  // namespace jitcu::detail
