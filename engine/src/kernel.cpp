@@ -39,6 +39,7 @@ namespace {
 constexpr std::uint32_t k_default_shared_limit = 48 * 1024;  // without the opt-in attribute
 constexpr std::uint64_t k_min_block_dim_z = 64;      // what every CUDA device allows
 constexpr std::uint64_t k_min_grid_dim_yz = 65535;
+constexpr std::uint64_t k_max_block_threads = 1024;  // no CUDA device allows more
 
 void check_extent(const std::string& kernel, const char* what, char axis, std::uint64_t extent, std::uint64_t limit) {
   if (extent == 0 || extent > limit)
@@ -46,12 +47,11 @@ void check_extent(const std::string& kernel, const char* what, char axis, std::u
                                     kernel, what, axis, extent, limit));
 }
 
-// The rare checks: only reached when a launch is not the plain, already-seen kind.
+// The rare checks: reached before a launch that is not the plain kind, and after a plain launch
+// the driver refused, to say why. Extents within what every CUDA device allows need no query.
 void check_unusual(const detail::KernelState& state, const LaunchConfig& config, detail::KernelHandle handle,
                    const std::string& kernel) {
   const int device = detail::current_device();
-  // Extents within what every CUDA device allows need no query: a first launch asks the driver
-  // one thing, the kernel's block limit, which keeps a cache hit's first launch near raw.
   if (config.block.z > k_min_block_dim_z)
     check_extent(kernel, "block", 'z', config.block.z, static_cast<std::uint64_t>(detail::device_limit(device, detail::DeviceLimit::max_block_dim_z)));
   if (config.grid.y > k_min_grid_dim_yz)
@@ -65,7 +65,6 @@ void check_unusual(const detail::KernelState& state, const LaunchConfig& config,
                                     "registers per thread and its launch bounds); use a smaller block; nothing "
                                     "was launched",
                                     kernel, threads, max_threads, detail::kernel_attributes(handle, device).registers));
-  state.max_threads.store(static_cast<std::uint32_t>(max_threads), std::memory_order_relaxed);
   if (config.shared_bytes > state.shared_allowed.load(std::memory_order_relaxed)) {
     const auto attributes = detail::kernel_attributes(handle, device);
     const auto device_max = detail::device_limit(device, detail::DeviceLimit::max_shared_per_block_optin);
@@ -100,6 +99,19 @@ void check_unusual(const detail::KernelState& state, const LaunchConfig& config,
   }
 }
 
+// After the driver refused a plain launch: an ArgumentError naming the limit it broke, if
+// check_unusual finds one; otherwise the caller rethrows the driver's error.
+void explain_refusal(const detail::KernelState& state, const LaunchConfig& config, detail::KernelHandle handle,
+                     const std::string& kernel) {
+  try {
+    check_unusual(state, config, handle, kernel);
+  } catch (const ArgumentError&) {
+    throw;
+  } catch (const CudaError&) {
+    // The queries failed too (a broken context): the launch's own error says more.
+  }
+}
+
 }  // namespace
 
 void Kernel::launch_packed(const LaunchConfig& config, void** params) const {
@@ -113,13 +125,21 @@ void Kernel::launch_packed(const LaunchConfig& config, void** params) const {
   check_extent(kernel, "block", 'z', config.block.z, k_max);
   const auto& module = *state_->module;
   const auto handle = module.kernel_handle(state_->index);
-  const bool plain = config.block.count() <= state_->max_threads.load(std::memory_order_relaxed) &&
+  // A plain launch goes straight to the driver, which checks the block against the kernel's own
+  // limit (registers, __launch_bounds__); only a refusal costs the queries that explain it. A
+  // first launch that asked first paid two more driver calls on every cache hit.
+  const bool plain = config.block.count() <= k_max_block_threads &&
                      config.shared_bytes <= std::max(k_default_shared_limit, state_->shared_allowed.load(std::memory_order_relaxed)) &&
                      config.grid.y <= k_min_grid_dim_yz && config.grid.z <= k_min_grid_dim_yz &&
                      config.block.z <= k_min_block_dim_z &&
                      config.cluster.count() == 1 && config.kind == LaunchKind::normal;
   if (!plain) check_unusual(*state_, config, handle, kernel);
-  detail::launch_kernel(handle, config, params, kernel);
+  try {
+    detail::launch_kernel(handle, config, params, kernel);
+  } catch (const CudaError&) {
+    if (plain) explain_refusal(*state_, config, handle, kernel);
+    throw;
+  }
 }
 
 KernelAttributes Kernel::attributes() const {

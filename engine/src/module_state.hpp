@@ -67,8 +67,6 @@ struct KernelState {
   const KernelRecord& record() const { return module->kernels[index]; }
   /// The argument-type list last found to match: a repeat launch with the same types skips the check.
   mutable std::atomic<const ArgInfo*> last_matched{nullptr};
-  /// Launch limits, read from the driver on first launch; 0 until then.
-  mutable std::atomic<std::uint32_t> max_threads{0};
   /// Dynamic shared memory the kernel is allowed so far (48 KiB without the opt-in).
   mutable std::atomic<std::uint32_t> shared_allowed{48 * 1024};
 };
