@@ -58,18 +58,25 @@ struct HeaderStamp {
   bool operator==(const HeaderStamp&) const = default;
 };
 
+/// What a compile was asked for: kept once, shared by the in-process cache and the module's
+/// instantiate() (two copies of the source were code and memory a cache hit paid for).
+struct CompileInputs {
+  Source source;
+  CompileOptions options;
+};
+
 /// A compile this process has done, found again by its exact inputs.
 struct Remembered {
-  std::string name;
-  std::string text;
-  CompileOptions options;
+  std::shared_ptr<const CompileInputs> inputs;
   std::shared_ptr<const detail::ModuleState> module;
   std::vector<HeaderStamp> headers;
   std::vector<std::string> absent;  // include candidates that did not exist: one appearing changes the result
   std::int64_t stamped_ns = 0;
 
   bool same_inputs(const Source& source, const CompileOptions& o) const {
-    return name == source.name() && text == source.text() && options.arch == o.arch && options.std == o.std &&
+    const auto& options = inputs->options;
+    return inputs->source.name() == source.name() && inputs->source.text() == source.text() &&
+           options.arch == o.arch && options.std == o.std &&
            options.defines == o.defines && options.include_dirs == o.include_dirs &&
            options.name_expressions == o.name_expressions && options.extra == o.extra;
   }
@@ -191,10 +198,11 @@ struct Engine::Impl {
     const auto headers = detail::scan_headers(source, prepared.search, &absent);
     const auto record = detail::make_key_record(source, prepared, wanted.name_expressions, headers);
     const auto key = record.key();
+    const auto inputs = std::make_shared<const CompileInputs>(CompileInputs{source, wanted});
     auto [module, origin] = module_for_key(
         key, [&] { return compile_and_store(key, source, prepared, wanted, record, headers); },
-        [&](detail::ModuleState& made) { allow_instantiation(made, source, wanted); });
-    remember(source, wanted, hash, headers, absent, stamped_ns, module);
+        [&](detail::ModuleState& made) { allow_instantiation(made, inputs); });
+    remember(inputs, hash, headers, absent, stamped_ns, module);
     if (log_enabled(spdlog::level::debug))  // a hit that logs nothing never starts spdlog
       log().debug("{} {} (key {}): {} in {:.3f} ms", origin == Origin::compiled ? "miss" : "hit", source.name(),
                 key.short_hex(),
@@ -239,15 +247,16 @@ struct Engine::Impl {
   }
 
   // How a module asks for one more template instantiation of its own source.
-  void allow_instantiation(detail::ModuleState& module, const Source& source, const CompileOptions& compiled_with) {
-    module.instantiate = [weak = weak_self, source, compiled_with](const std::string& expression) {
+  void allow_instantiation(detail::ModuleState& module, std::shared_ptr<const CompileInputs> inputs) {
+    module.instantiate = [weak = weak_self, inputs = std::move(inputs)](const std::string& expression) {
       auto self = weak.lock();
       if (!self)
         throw Error(fmt::format("cannot instantiate '{}' from {}: the Engine that compiled it is gone; keep the "
-                                "Engine alive or compile with CompileOptions::name_expressions", expression, source.name()));
-      auto with_expression = compiled_with;
+                                "Engine alive or compile with CompileOptions::name_expressions",
+                                expression, inputs->source.name()));
+      auto with_expression = inputs->options;
       with_expression.name_expressions.push_back(expression);
-      return self->compile(source, with_expression).first;
+      return self->compile(inputs->source, with_expression).first;
     };
   }
 
@@ -281,10 +290,10 @@ struct Engine::Impl {
     return nullptr;
   }
 
-  void remember(const Source& source, const CompileOptions& compiled_with, std::size_t hash,
+  void remember(std::shared_ptr<const CompileInputs> inputs, std::size_t hash,
                 const std::vector<detail::HeaderDependency>& headers, const std::vector<std::filesystem::path>& absent,
                 std::int64_t stamped_ns, std::shared_ptr<const detail::ModuleState> module) {
-    Remembered entry{source.name(), source.text(), compiled_with, std::move(module), {}, {}, stamped_ns};
+    Remembered entry{std::move(inputs), std::move(module), {}, {}, stamped_ns};
     for (const auto& path : absent) entry.absent.push_back(path.string());
     for (const auto& header : headers) {
       auto stamp = HeaderStamp::of(header.path.string());
