@@ -47,6 +47,10 @@ constexpr auto k_stale_tmp_age = std::chrono::hours(1);
 // A crash between publish and the ledger update leaves <root>/size low; a full scan this
 // often bounds that drift.
 constexpr auto k_rescan_interval = std::chrono::hours(24);
+// Last use is recorded to this resolution: a hit on an entry used less than this long ago
+// leaves its folder as it is (a metadata write on every hit cost more than the rest of the
+// lookup on the H100 host, and more on network file systems).
+constexpr auto k_use_resolution = std::chrono::seconds(60);
 // put() evicts to this share of the cap, so the puts right after do not rescan at once.
 constexpr std::uint64_t k_evict_target_percent = 90;
 constexpr int k_publish_attempts = 4;  // each retry follows a damaged or vanished entry
@@ -522,12 +526,16 @@ struct DiskStore::State {
     return found;
   }
 
-  /// The entry folder's mtime is its last use: set it to now without rewriting anything.
+  /// The entry folder's mtime is its last use: set it to now without rewriting anything,
+  /// unless it is already less than k_use_resolution old (then one fstat and no write).
   static Clock::time_point record_use(int dir_fd) {
-    const struct timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
-    ::futimens(dir_fd, now);  // fails on a read-only cache: the use is then not recorded
     struct stat info {};
     if (::fstat(dir_fd, &info) != 0) return Clock::now();
+    const Clock::time_point recorded = to_time_point(info.st_mtim);
+    const Clock::time_point now = Clock::now();
+    if (recorded <= now && now - recorded < k_use_resolution) return recorded;
+    const struct timespec stamp[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+    if (::futimens(dir_fd, stamp) != 0 || ::fstat(dir_fd, &info) != 0) return recorded;  // a read-only cache
     return to_time_point(info.st_mtim);
   }
 

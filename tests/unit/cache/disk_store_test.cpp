@@ -233,6 +233,41 @@ TEST_CASE("find records the use in the folder's mtime, without rewriting the ent
   CHECK(listed[0].last_used == found->last_used);
 }
 
+TEST_CASE("a use recorded less than a minute ago is not written again; an older or future one is") {
+  const unsigned seed = test_seed();
+  INFO("seed=" << seed);
+  std::mt19937_64 rng(seed);
+  TempDir dir;
+  DiskStore store(dir / "cache", k_big_cap);
+  const Key key = random_key(rng);
+  REQUIRE(store.put(key, make_entry(rng)));
+  const fs::path entry_dir = store.entry_dir(key);
+  const auto now = [] { return std::chrono::system_clock::now(); };
+
+  // Within the resolution: the folder keeps its time (no metadata write on a hit).
+  const auto recent = now() - std::chrono::seconds(5 + static_cast<int>(rng() % 40));
+  set_mtime(entry_dir, recent);
+  const auto kept = mtime_of(entry_dir);  // as the file system stores it
+  const auto quick = store.find_quick(key);
+  REQUIRE(quick);
+  CHECK(mtime_of(entry_dir) == kept);
+  CHECK(quick->last_used == kept);
+  const auto full = store.find(key);
+  REQUIRE(full);
+  CHECK(mtime_of(entry_dir) == kept);
+
+  // Older than the resolution, or in the future (a skewed clock): set to now.
+  for (const auto stale : {now() - std::chrono::seconds(61 + static_cast<int>(rng() % 3600)), now() + std::chrono::hours(1)}) {
+    set_mtime(entry_dir, stale);
+    const auto before = now() - std::chrono::seconds(1);
+    const auto found = store.find_quick(key);
+    REQUIRE(found);
+    CHECK(found->last_used > before);
+    CHECK(found->last_used <= now() + std::chrono::seconds(1));
+    CHECK(mtime_of(entry_dir) == found->last_used);
+  }
+}
+
 TEST_CASE("list is newest first; stats, remove, clear and prune_older_than") {
   const unsigned seed = test_seed();
   INFO("seed=" << seed);
