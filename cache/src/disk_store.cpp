@@ -158,7 +158,7 @@ std::string read_record_at(int dir_fd, std::string_view name, std::string& text,
     return fmt::format("{}: {} bytes, too large", name, info.st_size);
   }
   text.reserve(static_cast<std::size_t>(info.st_size) + 1);  // + 1: the read that sees the end
-  if (const int error = read_all(fd.get(), text, k_meta_max_bytes); error != 0) {
+  if (const int error = read_all(fd.get(), text, k_meta_max_bytes, static_cast<std::uint64_t>(info.st_size)); error != 0) {
     return fmt::format("{}: cannot read ({})", name, errno_text(error));
   }
   return {};
@@ -233,7 +233,7 @@ std::string read_checked_blob(const std::string& dir, const std::string& name, c
   }
   bytes.clear();
   bytes.reserve(static_cast<std::size_t>(info.size_bytes) + 1);  // + 1: the read that sees the end
-  if (const int error = read_all(fd.get(), bytes, info.size_bytes + 1); error != 0) {
+  if (const int error = read_all(fd.get(), bytes, info.size_bytes + 1, actual); error != 0) {
     return fmt::format("{}: cannot read ({})", name, errno_text(error));
   }
   if (bytes.size() != info.size_bytes) return fmt::format("{}: size changed while reading", name);

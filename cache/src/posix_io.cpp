@@ -74,7 +74,8 @@ void write_all(int fd, std::string_view bytes, const std::filesystem::path& what
   }
 }
 
-int read_all(int fd, std::string& out, std::uint64_t limit) {
+int read_all(int fd, std::string& out, std::uint64_t limit, std::optional<std::uint64_t> file_size) {
+  const std::size_t start = out.size();
   // Straight into `out`, with no buffer on the stack: a 64 KiB stack buffer cost a dozen page
   // faults on a cache hit in a new process (stack-clash probes touch every page of it).
   std::size_t chunk = 4096;
@@ -92,6 +93,7 @@ int read_all(int fd, std::string& out, std::uint64_t limit) {
       if (error == EINTR) continue;
       return error;
     }
+    if (file_size && static_cast<std::size_t>(got) < want && out.size() - start == *file_size) return 0;
     chunk = std::min<std::size_t>(chunk * 2, std::size_t{1} << 20);
   }
   return 0;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -53,8 +54,11 @@ UniqueFd open_path(const std::filesystem::path& path, int flags, mode_t mode = 0
 /// Writes all of `bytes`; throws IoError naming `what` on failure.
 void write_all(int fd, std::string_view bytes, const std::filesystem::path& what);
 /// Reads up to `limit` bytes from the current position until end of file.
-/// Returns 0 or the errno of the failing read.
-int read_all(int fd, std::string& out, std::uint64_t limit);
+/// Returns 0 or the errno of the failing read. `file_size`, the size fstat gave for a regular
+/// file read from its start, lets a short read that reaches it end the loop: that spares the
+/// read that returns 0, a system call on every cache hit. A file that grew meanwhile fills the
+/// larger read and is read on; a short read before that size (a signal) is read on too.
+int read_all(int fd, std::string& out, std::uint64_t limit, std::optional<std::uint64_t> file_size = std::nullopt);
 
 /// Creates `path` and every missing parent with mode 0700 (chmod'ed, so the umask does not
 /// matter); folders that exist are left as they are. Throws IoError.

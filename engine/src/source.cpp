@@ -46,6 +46,9 @@ std::optional<std::string> read_whole_file(const std::string& path) {
       return std::nullopt;
     }
     filled += static_cast<std::size_t>(got);
+    // A short read that reaches a regular file's size is its end: no further read to see 0 (a
+    // system call on every cache hit). Pipes, and a short read before that size, read on.
+    if (S_ISREG(info.st_mode) && filled < text.size() && filled == static_cast<std::size_t>(info.st_size)) break;
   }
   ::close(fd);
   text.resize(filled);
