@@ -212,9 +212,11 @@ MetaRead read_meta(const std::string& dir, const Key& key) {
 }
 
 /// Reads one blob and checks it against its record; returns what is wrong, empty when fine.
-std::string read_checked_blob(const std::string& dir, const std::string& name, const BlobInfo& info,
-                              std::string& bytes) {
-  UniqueFd fd = open_at(AT_FDCWD, path_text::join(dir, name).c_str(), O_RDONLY | O_NOFOLLOW);
+/// Reads blob `name` at `path` (relative to `at_fd`) and checks its size and checksum; what is
+/// wrong, or empty.
+std::string read_checked_blob(int at_fd, const char* path, std::string_view name, std::uint64_t size_bytes,
+                              std::string_view sha256, std::string& bytes) {
+  UniqueFd fd = open_at(at_fd, path, O_RDONLY | O_NOFOLLOW);
   if (!fd) {
     const int error = errno;
     if (error == ENOENT) return fmt::format("{}: missing", name);
@@ -225,20 +227,25 @@ std::string read_checked_blob(const std::string& dir, const std::string& name, c
     return fmt::format("{}: not a regular file", name);
   }
   const auto actual = static_cast<std::uint64_t>(stat_info.st_size);
-  if (actual < info.size_bytes) {
-    return fmt::format("{}: truncated ({} of {} bytes)", name, actual, info.size_bytes);
+  if (actual < size_bytes) {
+    return fmt::format("{}: truncated ({} of {} bytes)", name, actual, size_bytes);
   }
-  if (actual > info.size_bytes) {
-    return fmt::format("{}: {} bytes, expected {}", name, actual, info.size_bytes);
+  if (actual > size_bytes) {
+    return fmt::format("{}: {} bytes, expected {}", name, actual, size_bytes);
   }
   bytes.clear();
-  bytes.reserve(static_cast<std::size_t>(info.size_bytes) + 1);  // + 1: the read that sees the end
-  if (const int error = read_all(fd.get(), bytes, info.size_bytes + 1, actual); error != 0) {
+  bytes.reserve(static_cast<std::size_t>(size_bytes) + 1);  // + 1: the read that sees the end
+  if (const int error = read_all(fd.get(), bytes, size_bytes + 1, actual); error != 0) {
     return fmt::format("{}: cannot read ({})", name, errno_text(error));
   }
-  if (bytes.size() != info.size_bytes) return fmt::format("{}: size changed while reading", name);
-  if (sha256_hex(bytes) != info.sha256) return fmt::format("{}: checksum mismatch", name);
+  if (bytes.size() != size_bytes) return fmt::format("{}: size changed while reading", name);
+  if (sha256_hex(bytes) != sha256) return fmt::format("{}: checksum mismatch", name);
   return {};
+}
+
+std::string read_checked_blob(const std::string& dir, const std::string& name, const BlobInfo& info,
+                              std::string& bytes) {
+  return read_checked_blob(AT_FDCWD, path_text::join(dir, name).c_str(), name, info.size_bytes, info.sha256, bytes);
 }
 
 void remove_trash(const std::vector<Retired>& retired) {
@@ -539,6 +546,33 @@ struct DiskStore::State {
     return to_time_point(info.st_mtim);
   }
 
+  /// A cache hit in one pass: the entry's folder opened once, its index checked, the blob read
+  /// through the folder and checked. Anything else (no index, damage, a race) goes the long
+  /// way, find_quick() + read_blob(), which decides and reports exactly as before.
+  std::optional<FoundBlob> find_blob(const Key& key, std::string_view name) {
+    std::string dir = entry_dir(key);
+    {
+      UniqueFd dir_fd = open_at(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      if (!dir_fd && errno == ENOENT) return std::nullopt;  // a plain miss
+      std::string index, bytes;
+      if (dir_fd && read_record_at(dir_fd.get(), k_index_file, index).empty()) {
+        const IndexView view = view_index(index, key, name);
+        if (view.problem.empty() && !view.blob) return std::nullopt;  // an intact entry without it
+        if (view.blob && is_valid_blob_name(name) &&
+            read_checked_blob(dir_fd.get(), std::string(name).c_str(), name, view.blob->size_bytes,
+                              view.blob->sha256, bytes).empty()) {
+          record_use(dir_fd.get());
+          return FoundBlob{std::string(view.summary), std::move(bytes), std::move(dir)};
+        }
+      }
+    }
+    std::optional<FoundEntry> found = find_quick(key);
+    if (!found || !found->blobs.count(std::string(name))) return std::nullopt;
+    std::optional<std::string> bytes = read_blob(*found, std::string(name));
+    if (!bytes) return std::nullopt;
+    return FoundBlob{std::move(found->summary), std::move(*bytes), std::move(found->dir)};
+  }
+
   static constexpr int k_damage_looks = 3;
 
   std::optional<std::string> read_blob(const FoundEntry& entry, const std::string& name) {
@@ -783,6 +817,10 @@ std::string DiskStore::location() const { return root_; }
 std::optional<FoundEntry> DiskStore::find(const Key& key) { return state_->find(key); }
 
 std::optional<FoundEntry> DiskStore::find_quick(const Key& key) { return state_->find_quick(key); }
+
+std::optional<FoundBlob> DiskStore::find_blob(const Key& key, std::string_view name) {
+  return state_->find_blob(key, name);
+}
 
 std::optional<std::string> DiskStore::read_blob(const FoundEntry& entry, std::string_view name) {
   if (!is_valid_blob_name(name)) {

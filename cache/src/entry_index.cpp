@@ -23,10 +23,6 @@ namespace {
 constexpr std::string_view k_magic = "jitcu-index 1\n";
 constexpr std::size_t k_digest_hex = 64;
 
-IndexCheck damaged(std::string_view what) {
-  return IndexCheck{std::nullopt, fmt::format("{}: {}", k_index_file, what)};
-}
-
 bool is_lower_hex(std::string_view text) {
   for (char c : text)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
@@ -75,8 +71,15 @@ std::optional<Integer> to_integer(std::string_view text) {
   return value;
 }
 
+/// A blob line's fields, viewed in the index's text.
+struct BlobLine {
+  std::string_view name;
+  std::uint64_t size = 0;
+  std::string_view sha256;
+};
+
 /// "<name> <size> <sha256>" of a blob line.
-std::optional<std::pair<std::string, BlobInfo>> parse_blob(std::string_view value) {
+std::optional<BlobLine> parse_blob(std::string_view value) {
   const std::size_t first = value.find(' ');
   const std::size_t second = first == std::string_view::npos ? first : value.find(' ', first + 1);
   if (second == std::string_view::npos) return std::nullopt;
@@ -85,24 +88,21 @@ std::optional<std::pair<std::string, BlobInfo>> parse_blob(std::string_view valu
   const std::string_view digest = value.substr(second + 1);
   if (!is_valid_blob_name(name) || !size || digest.size() != k_digest_hex || !is_lower_hex(digest))
     return std::nullopt;
-  return std::pair{std::string(name), BlobInfo{*size, std::string(digest)}};
+  return BlobLine{name, *size, digest};
 }
 
-}  // namespace
+/// What walk_index() found; `problem` is empty when the index is intact.
+struct IndexWalk {
+  std::string problem;
+  std::int64_t created_unix_ns = 0;
+  std::string_view summary;
+};
 
-std::string make_index_text(const Key& key, const std::map<std::string, BlobInfo>& blobs,
-                            std::string_view summary, std::int64_t created_unix_ns) {
-  std::string text(k_magic);
-  text += fmt::format("key {}\ncreated_unix_ns {}\n", key.hex(), created_unix_ns);
-  for (const auto& [name, info] : blobs) text += fmt::format("blob {} {} {}\n", name, info.size_bytes, info.sha256);
-  text += fmt::format("summary {}\n", summary.size());
-  text += summary;
-  text += '\n';
-  text += fmt::format("sha256 {}\n", sha256_hex(text));
-  return text;
-}
-
-IndexCheck check_index(std::string_view text, const Key& folder_key) {
+/// Verifies the index (checksum first, then every line) and hands each blob line to `on_blob`:
+/// the one definition of the format that check_index() and view_index() share.
+template <class OnBlob>
+IndexWalk walk_index(std::string_view text, const Key& folder_key, OnBlob on_blob) {
+  const auto damaged = [](std::string_view what) { return IndexWalk{fmt::format("{}: {}", k_index_file, what), 0, {}}; };
   if (text.substr(0, k_magic.size()) != k_magic) return damaged("not a jitcu index (or another version)");
   // The checksum first: nothing below is trusted before it matches.
   constexpr std::size_t k_trailer = 7 + k_digest_hex + 1;  // "sha256 " + hex + "\n"
@@ -120,23 +120,54 @@ IndexCheck check_index(std::string_view text, const Key& folder_key) {
   const auto created_text = lines.field("created_unix_ns");
   const auto created = created_text ? to_integer<std::int64_t>(*created_text) : std::nullopt;
   if (!created) return damaged("no created_unix_ns line");
-
-  FoundEntry entry;
-  entry.key = folder_key;
-  entry.created = from_unix_ns(*created);
   while (lines.next_is("blob")) {
     const auto blob = parse_blob(*lines.field("blob"));
     if (!blob) return damaged("a malformed blob line");
-    entry.total_size_bytes += blob->second.size_bytes;
-    entry.blobs.insert(std::move(*blob));
+    on_blob(*blob);
   }
   const auto count_text = lines.field("summary");
   const auto count = count_text ? to_integer<std::uint64_t>(*count_text) : std::nullopt;
   const auto summary = count ? lines.bytes(*count) : std::nullopt;
   if (!summary || !lines.rest().empty()) return damaged("a malformed summary");
-  entry.summary = std::string(*summary);
+  return IndexWalk{{}, *created, *summary};
+}
+
+}  // namespace
+
+std::string make_index_text(const Key& key, const std::map<std::string, BlobInfo>& blobs,
+                            std::string_view summary, std::int64_t created_unix_ns) {
+  std::string text(k_magic);
+  text += fmt::format("key {}\ncreated_unix_ns {}\n", key.hex(), created_unix_ns);
+  for (const auto& [name, info] : blobs) text += fmt::format("blob {} {} {}\n", name, info.size_bytes, info.sha256);
+  text += fmt::format("summary {}\n", summary.size());
+  text += summary;
+  text += '\n';
+  text += fmt::format("sha256 {}\n", sha256_hex(text));
+  return text;
+}
+
+IndexCheck check_index(std::string_view text, const Key& folder_key) {
+  FoundEntry entry;
+  const IndexWalk walk = walk_index(text, folder_key, [&](const BlobLine& blob) {
+    entry.total_size_bytes += blob.size;
+    entry.blobs.emplace(std::string(blob.name), BlobInfo{blob.size, std::string(blob.sha256)});
+  });
+  if (!walk.problem.empty()) return IndexCheck{std::nullopt, walk.problem};
+  entry.key = folder_key;
+  entry.created = from_unix_ns(walk.created_unix_ns);
+  entry.summary = std::string(walk.summary);
   entry.total_size_bytes += text.size();
   return IndexCheck{std::move(entry), {}};
+}
+
+IndexView view_index(std::string_view text, const Key& folder_key, std::string_view blob_name) {
+  IndexView view;
+  const IndexWalk walk = walk_index(text, folder_key, [&](const BlobLine& blob) {
+    if (blob.name == blob_name) view.blob = BlobView{blob.size, blob.sha256};
+  });
+  if (!walk.problem.empty()) return IndexView{std::nullopt, {}, walk.problem};
+  view.summary = walk.summary;
+  return view;
 }
 
 }  // namespace jitcu::cache::detail

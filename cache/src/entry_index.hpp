@@ -24,4 +24,21 @@ using IndexCheck = MetaCheck;
 /// Parses and verifies an index's text for the entry in the folder named `folder_key`.
 IndexCheck check_index(std::string_view text, const Key& folder_key);
 
+/// One blob's recorded size and checksum, viewed in an index's text.
+struct BlobView {
+  std::uint64_t size_bytes = 0;
+  std::string_view sha256;
+};
+
+/// What a cache hit needs from an index, as views into its text: one blob's record (nullopt
+/// when the entry has no such blob) and the summary; `problem` says what is wrong, if anything.
+struct IndexView {
+  std::optional<BlobView> blob;
+  std::string_view summary;
+  std::string problem;
+};
+
+/// check_index() without building a FoundEntry: the same checks, one blob looked up.
+IndexView view_index(std::string_view text, const Key& folder_key, std::string_view blob_name);
+
 }  // namespace jitcu::cache::detail

@@ -200,7 +200,8 @@ struct Engine::Impl {
     const auto key = record.key();
     const auto inputs = std::make_shared<const CompileInputs>(CompileInputs{source, wanted});
     auto [module, origin] = module_for_key(
-        key, [&] { return compile_and_store(key, source, prepared, wanted, record, headers); },
+        key, detail::image_name_for(prepared.arch),
+        [&] { return compile_and_store(key, source, prepared, wanted, record, headers); },
         [&](detail::ModuleState& made) { allow_instantiation(made, inputs); });
     remember(inputs, hash, headers, absent, stamped_ns, module);
     if (log_enabled(spdlog::level::debug))  // a hit that logs nothing never starts spdlog
@@ -235,12 +236,13 @@ struct Engine::Impl {
     plan.sources = sources;
     const auto key = plan.record.key();
     return module_for_key(
-        key,
+        key, {},
         [&] {
           auto [module, entry] = detail::link_sources(key, plan);
           store->put(key, entry);
           module->store = store;
           module->entry = store->find_quick(key);
+          if (module->entry) module->cache_dir = module->entry->dir;
           return module;
         },
         [](detail::ModuleState&) {});
@@ -310,11 +312,12 @@ struct Engine::Impl {
   // The module for `key`: from the store, else built (NVRTC, nvJitLink). One build per key at a
   // time, in this process (a shared future) and across processes (the store's key lock).
   // `finish` runs on the module before anyone else can see it.
-  std::pair<std::shared_ptr<const detail::ModuleState>, Origin> module_for_key(const cache::Key& key, const Build& build,
-                                                                              const Finish& finish) {
+  std::pair<std::shared_ptr<const detail::ModuleState>, Origin> module_for_key(const cache::Key& key,
+                                                                              const std::string& image_name,
+                                                                              const Build& build, const Finish& finish) {
     if (auto known = known_module(key)) return {std::move(known), Origin::process_cache};
     // A disk hit needs no promise: two threads loading one entry at once both get a good module.
-    if (auto hit = load_from_store(key)) {
+    if (auto hit = load_from_store(key, image_name)) {
       finish(*hit);
       return {keep_loaded(key, std::move(hit)), Origin::disk_cache};
     }
@@ -330,7 +333,7 @@ struct Engine::Impl {
       by_key.emplace(key, KeyedModule{nullptr, promise.get_future().share()});
     }
     try {
-      auto [module, origin] = find_or_build(key, build);
+      auto [module, origin] = find_or_build(key, image_name, build);
       finish(*module);
       promise.set_value(module);
       std::lock_guard lock(mutex);
@@ -366,13 +369,21 @@ struct Engine::Impl {
   }
 
   // Called after a first look in the store missed.
-  std::pair<std::shared_ptr<detail::ModuleState>, Origin> find_or_build(const cache::Key& key, const Build& build) {
+  std::pair<std::shared_ptr<detail::ModuleState>, Origin> find_or_build(const cache::Key& key,
+                                                                        const std::string& image_name,
+                                                                        const Build& build) {
     auto key_lock = store->lock(key);
-    if (auto hit = load_from_store(key)) return {hit, Origin::disk_cache};  // another process made it
+    if (auto hit = load_from_store(key, image_name)) return {hit, Origin::disk_cache};  // another process made it
     return {build(), Origin::compiled};
   }
 
-  std::shared_ptr<detail::ModuleState> load_from_store(const cache::Key& key) {
+  // `image_name`, when known, lets the store read the entry and that blob in one pass; an
+  // entry that holds another image, or anything unusual, goes through find_quick.
+  std::shared_ptr<detail::ModuleState> load_from_store(const cache::Key& key, const std::string& image_name) {
+    if (!image_name.empty()) {
+      if (auto found = store->find_blob(key, image_name))
+        if (auto module = detail::module_from_blob(key, std::move(*found), image_name, store)) return module;
+    }
     auto entry = store->find_quick(key);  // the index only: no JSON parse on a hit
     if (!entry) return nullptr;
     return detail::module_from_entry(std::move(*entry), store);
@@ -408,6 +419,7 @@ struct Engine::Impl {
     store->put(key, entry);
     module->store = store;
     module->entry = store->find_quick(key);
+    if (module->entry) module->cache_dir = module->entry->dir;
     log().debug("compiled {} (key {}) for {} in {:.1f} ms", source.name(), key.short_hex(), prepared.arch,
                 module->compile_ms);
     return module;

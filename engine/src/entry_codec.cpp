@@ -148,26 +148,34 @@ std::optional<ModuleSummary> summary_from_meta(const cache::FoundEntry& entry,
   return std::nullopt;
 }
 
-std::shared_ptr<ModuleState> load_module(ModuleSummary summary, cache::FoundEntry&& entry,
-                                         const std::shared_ptr<cache::Store>& store) {
-  auto bytes = store->read_blob(entry, summary.image);
-  if (!bytes) return nullptr;  // the store warned and dropped the entry: recompile
+/// A module of `summary` with the image `bytes` read from the store.
+std::shared_ptr<ModuleState> loaded_module(const cache::Key& key, ModuleSummary summary, std::string bytes,
+                                           std::string cache_dir, const std::shared_ptr<cache::Store>& store) {
   auto module = std::make_shared<ModuleState>();
-  module->key = entry.key;
+  module->key = key;
   module->source_name = std::move(summary.source_name);
   module->arch = std::move(summary.arch);
   module->compile_ms = summary.compile_ms;
   module->name_expressions = std::move(summary.name_expressions);
   module->kernels = std::move(summary.kernels);
   module->image_is_ptx = summary.image == "program.ptx";
-  module->image = std::move(*bytes);
+  module->image = std::move(bytes);
   if (module->image_is_ptx) {
     module->ptx_text = module->image;
     module->image.push_back('\0');
   }
   module->store = store;
-  module->entry = std::move(entry);  // moved: a copy of its blob map and JSON is code a hit runs
+  module->cache_dir = std::move(cache_dir);
   module->handles = std::make_unique<std::atomic<KernelHandle>[]>(module->kernels.size());
+  return module;
+}
+
+std::shared_ptr<ModuleState> load_module(ModuleSummary summary, cache::FoundEntry&& entry,
+                                         const std::shared_ptr<cache::Store>& store) {
+  auto bytes = store->read_blob(entry, summary.image);
+  if (!bytes) return nullptr;  // the store warned and dropped the entry: recompile
+  auto module = loaded_module(entry.key, std::move(summary), std::move(*bytes), entry.dir, store);
+  module->entry = std::move(entry);  // moved: a copy of its blob map and JSON is code a hit runs
   return module;
 }
 
@@ -183,6 +191,20 @@ std::shared_ptr<ModuleState> module_from_entry(cache::FoundEntry entry,
   }
   std::optional<ModuleSummary> summary = summary_from_meta(entry, store);
   return summary ? load_module(std::move(*summary), std::move(entry), store) : nullptr;
+}
+
+std::shared_ptr<ModuleState> module_from_blob(const cache::Key& key, cache::FoundBlob found,
+                                              const std::string& image_name,
+                                              const std::shared_ptr<cache::Store>& store) {
+  std::optional<ModuleSummary> summary = decode_summary(found.summary);
+  if (!summary || summary->image != image_name) return nullptr;
+  auto module = loaded_module(key, std::move(*summary), std::move(found.bytes), std::move(found.dir), store);
+  module->entry_deferred = true;
+  return module;
+}
+
+std::string image_name_for(const std::string& arch) {
+  return arch.rfind("sm_", 0) == 0 ? image_name(arch) : "program.ptx";
 }
 
 }  // namespace jitcu::detail

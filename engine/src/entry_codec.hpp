@@ -33,5 +33,12 @@ cache::NewEntry entry_from_module(const ModuleState& module, const Source& sourc
 /// nullptr when the entry is unusable (a miss).
 std::shared_ptr<ModuleState> module_from_entry(cache::FoundEntry entry,
                                                const std::shared_ptr<cache::Store>& store);
+/// The module of a cache hit read with Store::find_blob; nullptr when its summary is not one
+/// this jitcu reads or names an image other than `image_name` (then go through find_quick).
+std::shared_ptr<ModuleState> module_from_blob(const cache::Key& key, cache::FoundBlob found,
+                                              const std::string& image_name,
+                                              const std::shared_ptr<cache::Store>& store);
+/// The blob a compile for `arch` loads: "sm_90.cubin", or "program.ptx" for compute_XY.
+std::string image_name_for(const std::string& arch);
 
 }  // namespace jitcu::detail

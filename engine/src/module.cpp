@@ -20,8 +20,9 @@ ModuleState::~ModuleState() { unload_library(loaded); }
 
 std::string ModuleState::ptx() const {
   std::lock_guard lock(mutex);
-  if (!ptx_text.empty() || !entry || !store) return ptx_text;
-  auto text = store->read_blob(*entry, "program.ptx");
+  if (!ptx_text.empty() || !store || (!entry && !entry_deferred)) return ptx_text;
+  if (!entry) entry = store->find_quick(key);  // a hit read through find_blob has none yet
+  auto text = entry ? store->read_blob(*entry, "program.ptx") : std::nullopt;
   if (!text) throw Error(fmt::format("the PTX of {} (key {}) is missing or damaged in the cache ({}); "
                                      "compile again to replace the entry", source_name, key.short_hex(),
                                      store->location()));
@@ -251,7 +252,7 @@ const std::string& Module::log() const { return state_->log; }
 const std::string& Module::arch() const { return state_->arch; }
 std::string Module::cache_key() const { return state_->key.hex(); }
 std::filesystem::path Module::cache_path() const {
-  return state_->entry ? std::filesystem::path(state_->entry->dir) : std::filesystem::path();
+  return std::filesystem::path(state_->cache_dir);
 }
 Origin Module::origin() const { return origin_; }
 double Module::compile_ms() const { return state_->compile_ms; }

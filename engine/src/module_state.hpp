@@ -36,7 +36,11 @@ struct ModuleState {
   std::string log;
   double compile_ms = 0;
   std::shared_ptr<cache::Store> store;   // for reading the PTX lazily after a disk hit
-  std::optional<cache::FoundEntry> entry;
+  std::string cache_dir;                 // the entry's folder; empty in a memory store
+  /// The entry as found; a hit read through Store::find_blob (entry_deferred) finds it only
+  /// when ptx() needs it.
+  mutable std::optional<cache::FoundEntry> entry;
+  bool entry_deferred = false;
 
   /// Compiles this module's source again with one more name expression (a template
   /// instantiation asked for by name); empty when the engine is gone or for linked modules.

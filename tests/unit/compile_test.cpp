@@ -135,6 +135,25 @@ TEST_CASE("compute_XY keeps PTX only, and a disk hit still knows the kernels") {
   CHECK(again.ptx() == module.ptx());
 }
 
+TEST_CASE("a disk hit reads only its cubin; the PTX comes from the entry when asked, and its folder is known") {
+  TempDir cache;
+  const Module compiled = engine_in(cache).compile(seed_source());
+  const std::string ptx = compiled.ptx();
+  REQUIRE_FALSE(ptx.empty());
+
+  const Module hit = engine_in(cache).compile(seed_source());
+  CHECK(hit.origin() == Origin::disk_cache);
+  CHECK(hit.cache_path() == compiled.cache_path());
+  CHECK(hit.kernel_names() == compiled.kernel_names());
+  CHECK(hit.ptx() == ptx);  // read from program.ptx now, checksum checked
+
+  // The entry removed after the hit: asking for the PTX is a clear error, not an empty string.
+  const Module later = engine_in(cache).compile(seed_source());
+  REQUIRE(later.origin() == Origin::disk_cache);
+  std::filesystem::remove_all(later.cache_path());
+  CHECK_THROWS_WITH_AS(later.ptx(), doctest::Contains("missing or damaged"), Error);
+}
+
 TEST_CASE("-ftz=true reaches NVRTC: the multiply flushes denormals in the PTX") {
   TempDir cache;
   auto engine = engine_in(cache);

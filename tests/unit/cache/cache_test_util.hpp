@@ -145,6 +145,19 @@ inline bool reads_back(cache::Store& store, const cache::FoundEntry& found,
   return true;
 }
 
+/// Damages a file as a failing disk might: truncates it, or flips one byte.
+inline void damage_file_bytes(const std::filesystem::path& path, bool truncate, std::mt19937_64& rng) {
+  std::string bytes = read_file(path);
+  REQUIRE_FALSE(bytes.empty());
+  if (truncate) {
+    bytes.resize(rng() % bytes.size());
+  } else {
+    const std::size_t at = rng() % bytes.size();
+    bytes[at] = static_cast<char>(bytes[at] ^ static_cast<char>(1 + rng() % 255));
+  }
+  write_file(path, bytes);
+}
+
 inline void set_mtime(const std::filesystem::path& path, std::chrono::system_clock::time_point when) {
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
   const struct timespec times[2] = {{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)},

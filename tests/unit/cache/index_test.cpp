@@ -77,14 +77,7 @@ TEST_CASE("a damaged index is a miss with one warning; the entry goes and can be
     entry.summary = "kernels and their parameters";
     REQUIRE(store.put(key, entry));
     const fs::path index = store.entry_dir(key) / "index";
-    std::string bytes = read_file(index);
-    if (truncate) {
-      bytes.resize(rng() % bytes.size());
-    } else {
-      const std::size_t at = rng() % bytes.size();
-      bytes[at] = static_cast<char>(bytes[at] ^ static_cast<char>(1 + rng() % 255));
-    }
-    write_file(index, bytes);
+    damage_file_bytes(index, truncate, rng);
 
     const auto results = store.verify();
     REQUIRE(results.size() == 1);

@@ -23,6 +23,7 @@ class DiskStore final : public Store {
   std::optional<FoundEntry> find(const Key& key) override;
   std::optional<FoundEntry> find_quick(const Key& key) override;
   std::optional<std::string> read_blob(const FoundEntry& entry, std::string_view name) override;
+  std::optional<FoundBlob> find_blob(const Key& key, std::string_view name) override;
   bool put(const Key& key, const NewEntry& entry) override;
   void remove(const Key& key) override;
   std::unique_ptr<KeyLock> lock(const Key& key) override;

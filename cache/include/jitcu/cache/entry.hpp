@@ -45,4 +45,11 @@ struct FoundEntry {
   std::uint64_t total_size_bytes = 0;      // all files of the entry
 };
 
+/// One entry's summary and one of its blobs, read and checked: what a cache hit needs.
+struct FoundBlob {
+  std::string summary;  // NewEntry::summary as put
+  std::string bytes;    // the blob, its checksum verified
+  std::string dir;      // the entry's folder; empty in a memory store
+};
+
 }  // namespace jitcu::cache

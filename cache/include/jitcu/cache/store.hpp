@@ -47,6 +47,17 @@ class Store {
   /// One blob's bytes, checksum verified. On a missing or damaged blob: warns once naming the
   /// entry, removes the entry and returns nullopt (the caller recompiles).
   virtual std::optional<std::string> read_blob(const FoundEntry& entry, std::string_view name) = 0;
+  /// find_quick() and read_blob() in one step, for a cache hit: nullopt when there is no entry
+  /// or it has no blob `name`, and, as read_blob() does, for a damaged one (warned, removed). A
+  /// disk store checks the index and reads the blob without building a FoundEntry, and goes
+  /// the long way for anything unusual.
+  virtual std::optional<FoundBlob> find_blob(const Key& key, std::string_view name) {
+    std::optional<FoundEntry> found = find_quick(key);
+    if (!found || !found->blobs.count(std::string(name))) return std::nullopt;
+    std::optional<std::string> bytes = read_blob(*found, name);
+    if (!bytes) return std::nullopt;
+    return FoundBlob{std::move(found->summary), std::move(*bytes), std::move(found->dir)};
+  }
   /// Publishes atomically. If an intact entry for the key exists, it is kept (returns false);
   /// a damaged one is replaced. Then evicts least-recently-used entries over the size cap.
   virtual bool put(const Key& key, const NewEntry& entry) = 0;
