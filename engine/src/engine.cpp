@@ -75,8 +75,10 @@ struct Remembered {
 
   bool same_inputs(const Source& source, const CompileOptions& o) const {
     const auto& options = inputs->options;
+    // The folder too: the same name from another working directory finds other headers.
     return inputs->source.name() == source.name() && inputs->source.text() == source.text() &&
-           options.arch == o.arch && options.std == o.std &&
+           inputs->source.directory_string() == source.directory_string() && options.arch == o.arch &&
+           options.std == o.std &&
            options.defines == o.defines && options.include_dirs == o.include_dirs &&
            options.name_expressions == o.name_expressions && options.extra == o.extra;
   }

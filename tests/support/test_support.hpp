@@ -56,6 +56,23 @@ class ScopedEnv {
   std::string old_;
 };
 
+/// Changes the current directory for the life of the object.
+class ScopedCurrentDir {
+ public:
+  explicit ScopedCurrentDir(const std::filesystem::path& dir) : old_(std::filesystem::current_path()) {
+    std::filesystem::current_path(dir);
+  }
+  ~ScopedCurrentDir() {
+    std::error_code ignored;
+    std::filesystem::current_path(old_, ignored);
+  }
+  ScopedCurrentDir(const ScopedCurrentDir&) = delete;
+  ScopedCurrentDir& operator=(const ScopedCurrentDir&) = delete;
+
+ private:
+  std::filesystem::path old_;
+};
+
 /// Path of a file in kernels/.
 std::filesystem::path kernel_path(const std::string& name);
 

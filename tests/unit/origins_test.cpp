@@ -105,6 +105,28 @@ TEST_CASE("a new process hits the disk cache without loading NVRTC") {
   CHECK(output_field(other.output, "origin") == "compiled");
 }
 
+TEST_CASE("the same source name and text from another working directory is not the same compile") {
+  TempDir tmp, cache;
+  const std::string text = "#include \"value.h\"\nextern \"C\" __global__ void k(float* p) { p[0] = VALUE; }\n";
+  write_file(tmp / "a/value.h", "#define VALUE 1.0f\n");
+  write_file(tmp / "b/value.h", "#define VALUE 2.0f\n");
+  age(tmp / "a/value.h", 100);
+  age(tmp / "b/value.h", 100);
+  auto engine = engine_in(cache);
+  const auto compile_in = [&](const char* folder) {
+    const ScopedCurrentDir cwd(tmp / folder);
+    return engine.compile(Source::string(text, "k.cu"));
+  };
+  const Module in_a = compile_in("a");
+  CHECK(compile_in("a").origin() == Origin::process_cache);
+  const Module in_b = compile_in("b");
+  CHECK(in_a.origin() == Origin::compiled);
+  CHECK(in_b.origin() == Origin::compiled);
+  CHECK(in_a.cache_key() != in_b.cache_key());
+  CHECK(entry_ptx(in_a.ptx(), "k").find("1065353216") != std::string::npos);  // the bits of 1.0f
+  CHECK(entry_ptx(in_b.ptx(), "k").find("1073741824") != std::string::npos);  // the bits of 2.0f
+}
+
 TEST_CASE("a long-lived process notices a nested header edit") {
   TempDir tmp, cache;
   write_file(tmp / "main.cu", "#include \"a/a.h\"\nextern \"C\" __global__ void k(float* p) { p[0] = VALUE; }\n");

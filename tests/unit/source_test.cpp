@@ -6,26 +6,6 @@
 using namespace jitcu;
 using namespace jitcu::test;
 
-namespace {
-
-/// Changes the current directory for the life of the object.
-class ScopedCurrentDir {
- public:
-  explicit ScopedCurrentDir(const std::filesystem::path& dir) : old_(std::filesystem::current_path()) {
-    std::filesystem::current_path(dir);
-  }
-  ~ScopedCurrentDir() {
-    std::error_code ignored;
-    std::filesystem::current_path(old_, ignored);
-  }
-  ScopedCurrentDir(const ScopedCurrentDir&) = delete;
-  ScopedCurrentDir& operator=(const ScopedCurrentDir&) = delete;
-
- private:
-  std::filesystem::path old_;
-};
-
-}  // namespace
 
 TEST_CASE("Source::file reads the file now and is named by its path") {
   TempDir tmp;
