@@ -3,6 +3,7 @@
 #include "entry_view.hpp"
 #include "format.hpp"
 
+#include <jitcu/cache/path_text.hpp>
 #include <jitcu/cache/store.hpp>
 
 #include <unistd.h>
@@ -123,7 +124,7 @@ json summary_json(const cache::FoundEntry& entry) {
   json blobs = json::array();
   for (const auto& [name, info] : entry.blobs) {
     blobs.push_back({{"name", name}, {"size_bytes", info.size_bytes}, {"sha256", info.sha256},
-                     {"path", (std::filesystem::path(entry.dir) / name).string()}});
+                     {"path", path_text::join(entry.dir, name)}});
   }
   return {{"key", entry.key.hex()},
           {"source_name", meta_text(entry.meta, "source_name")},
@@ -191,7 +192,7 @@ void print_summary(const cache::FoundEntry& entry) {
 Exit show_blob(cache::Store& store, const cache::FoundEntry& entry, const std::string& name, bool as_json) {
   const std::string text = checked_blob(store, entry, name);
   if (as_json) {
-    print_json({{"key", entry.key.hex()}, {"blob", name}, {"path", (std::filesystem::path(entry.dir) / name).string()}, {"text", text}});
+    print_json({{"key", entry.key.hex()}, {"blob", name}, {"path", path_text::join(entry.dir, name)}, {"text", text}});
     return Exit::ok;
   }
   fmt::print("{}", text);

@@ -546,31 +546,29 @@ struct DiskStore::State {
     return to_time_point(info.st_mtim);
   }
 
+  /// What find_blob_quick() could tell.
+  enum class Quick { found, none, unsure };
+
   /// A cache hit in one pass: the entry's folder opened once, its index checked, the blob read
-  /// through the folder and checked. Anything else (no index, damage, a race) goes the long
-  /// way, find_quick() + read_blob(), which decides and reports exactly as before.
-  std::optional<FoundBlob> find_blob(const Key& key, std::string_view name) {
+  /// through the folder and checked. `none`: no entry, or an intact one without the blob.
+  /// `unsure` (no index, damage, a race): the long way, find_quick() + read_blob(), decides.
+  Quick find_blob_quick(const Key& key, std::string_view name, FoundBlob& found) {
     std::string dir = entry_dir(key);
-    {
-      UniqueFd dir_fd = open_at(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-      if (!dir_fd && errno == ENOENT) return std::nullopt;  // a plain miss
-      std::string index, bytes;
-      if (dir_fd && read_record_at(dir_fd.get(), k_index_file, index).empty()) {
-        const IndexView view = view_index(index, key, name);
-        if (view.problem.empty() && !view.blob) return std::nullopt;  // an intact entry without it
-        if (view.blob && is_valid_blob_name(name) &&
-            read_checked_blob(dir_fd.get(), std::string(name).c_str(), name, view.blob->size_bytes,
-                              view.blob->sha256, bytes).empty()) {
-          record_use(dir_fd.get());
-          return FoundBlob{std::string(view.summary), std::move(bytes), std::move(dir)};
-        }
-      }
-    }
-    std::optional<FoundEntry> found = find_quick(key);
-    if (!found || !found->blobs.count(std::string(name))) return std::nullopt;
-    std::optional<std::string> bytes = read_blob(*found, std::string(name));
-    if (!bytes) return std::nullopt;
-    return FoundBlob{std::move(found->summary), std::move(*bytes), std::move(found->dir)};
+    UniqueFd dir_fd = open_at(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (!dir_fd) return errno == ENOENT ? Quick::none : Quick::unsure;
+    std::string index;
+    if (!read_record_at(dir_fd.get(), k_index_file, index).empty()) return Quick::unsure;
+    const IndexView view = view_index(index, key, name);
+    if (!view.problem.empty()) return Quick::unsure;
+    if (!view.blob) return Quick::none;
+    if (!is_valid_blob_name(name) ||
+        !read_checked_blob(dir_fd.get(), std::string(name).c_str(), name, view.blob->size_bytes, view.blob->sha256,
+                           found.bytes).empty())
+      return Quick::unsure;
+    record_use(dir_fd.get());
+    found.summary = std::string(view.summary);
+    found.dir = std::move(dir);
+    return Quick::found;
   }
 
   static constexpr int k_damage_looks = 3;
@@ -819,7 +817,13 @@ std::optional<FoundEntry> DiskStore::find(const Key& key) { return state_->find(
 std::optional<FoundEntry> DiskStore::find_quick(const Key& key) { return state_->find_quick(key); }
 
 std::optional<FoundBlob> DiskStore::find_blob(const Key& key, std::string_view name) {
-  return state_->find_blob(key, name);
+  FoundBlob found;
+  switch (state_->find_blob_quick(key, name, found)) {
+    case State::Quick::found: return found;
+    case State::Quick::none: return std::nullopt;
+    case State::Quick::unsure: break;
+  }
+  return Store::find_blob(key, name);  // find_quick() + read_blob(): they decide and report
 }
 
 std::optional<std::string> DiskStore::read_blob(const FoundEntry& entry, std::string_view name) {
