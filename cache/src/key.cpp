@@ -35,7 +35,10 @@ std::string Key::hex() const { return to_hex(digest_.data(), digest_.size()); }
 
 std::string Key::short_hex() const { return hex().substr(0, k_short_hex_digits); }
 
-KeyRecord::KeyRecord() { add("key_format", std::to_string(k_key_format_version)); }
+KeyRecord::KeyRecord() {
+  fields_.reserve(8);  // a compile's record has 7 fields and one per user header
+  add("key_format", std::to_string(k_key_format_version));
+}
 
 void KeyRecord::add(std::string_view name, std::string_view value) {
   // The name is not length-prefixed, so it must not contain the separators.

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <vector>
 
@@ -10,6 +11,19 @@ namespace {
 
 // libstdc++ leaves a path of separators only ("//") as it is; so do these.
 bool only_separators(std::string_view path) { return path.find_first_not_of('/') == std::string_view::npos; }
+
+// True when the normal form is `path` itself: no empty, "." or ".." name (a trailing separator
+// stays in the normal form). Most paths are; they skip the general algorithm.
+bool already_normal(std::string_view path) {
+  std::size_t at = path.front() == '/' ? 1 : 0;
+  while (at < path.size()) {
+    const std::size_t end = std::min(path.find('/', at), path.size());
+    const std::string_view name = path.substr(at, end - at);
+    if (name.empty() || name == "." || name == "..") return false;
+    at = end + 1;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -41,7 +55,7 @@ std::string parent(std::string_view path) {
 
 // The standard's normal form ([fs.path.generic]) for POSIX paths, which have no root name.
 std::string lexically_normal(std::string_view path) {
-  if (path.empty() || only_separators(path)) return std::string(path);
+  if (path.empty() || only_separators(path) || already_normal(path)) return std::string(path);
   const bool rooted = path.front() == '/';
   std::vector<std::string_view> names;
   bool trailing_separator = false;  // the result names a directory: "a/" of "a/." or "a/b/.."

@@ -1,5 +1,6 @@
 #include "module_summary.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -85,6 +86,7 @@ class FieldReader {
 };
 
 constexpr std::uint64_t k_max_count = 1u << 20;  // far above any real module; guards allocation
+constexpr std::uint64_t k_max_reserve = 64;  // a damaged count must not reserve much before it fails
 
 }  // namespace
 
@@ -127,11 +129,15 @@ std::optional<ModuleSummary> decode_summary(std::string_view text) {
     std::string expression(read.text());
     summary.name_expressions[std::move(expression)] = std::string(read.text());
   }
-  for (std::uint64_t n = read.number(k_max_count); n > 0 && read.ok(); --n) {
+  const std::uint64_t kernel_count = read.number(k_max_count);
+  summary.kernels.reserve(std::min<std::uint64_t>(kernel_count, k_max_reserve));
+  for (std::uint64_t n = kernel_count; n > 0 && read.ok(); --n) {
     KernelRecord kernel;
     kernel.symbol = read.text();
     kernel.name = read.text();
-    for (std::uint64_t p = read.number(k_max_count); p > 0 && read.ok(); --p) {
+    const std::uint64_t param_count = read.number(k_max_count);
+    kernel.params.reserve(std::min<std::uint64_t>(param_count, k_max_reserve));
+    for (std::uint64_t p = param_count; p > 0 && read.ok(); --p) {
       ParamInfo param;
       param.size_bytes = static_cast<std::uint32_t>(read.number(UINT32_MAX));
       param.kind = static_cast<ValueKind>(read.number(static_cast<std::uint64_t>(ValueKind::bytes)));

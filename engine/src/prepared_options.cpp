@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <optional>
 
 #include <fmt/format.h>
@@ -16,7 +17,7 @@
 namespace jitcu::detail {
 namespace {
 
-const std::vector<std::string> k_standards = {"c++03", "c++11", "c++14", "c++17", "c++20"};
+constexpr std::array<std::string_view, 5> k_standards = {"c++03", "c++11", "c++14", "c++17", "c++20"};
 
 bool is_identifier(const std::string& name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
@@ -65,8 +66,39 @@ bool is_valid_arch(const std::string& arch) {
          std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+namespace {
+
+/// Throws for an arch or standard NVRTC does not know; the message names the source.
+void check_target(const PreparedOptions& prepared, const Source& source) {
+  if (!is_valid_arch(prepared.arch))
+    throw Error(fmt::format("compiling {}: arch '{}' is not a target NVRTC knows: use sm_XY (PTX and "
+                            "cubin, e.g. sm_90) or compute_XY (PTX only)", source.name(), prepared.arch));
+  if (std::find(k_standards.begin(), k_standards.end(), prepared.standard) == k_standards.end())
+    throw Error(fmt::format("compiling {}: language standard '{}' is not one of {}", source.name(), prepared.standard,
+                            fmt::join(k_standards, ", ")));
+}
+
+/// The usual call: no defines, include folders or extra options. The same result as the
+/// general path, with a fraction of its code on a cache hit's path.
+PreparedOptions prepare_plain(const CompileOptions& options, const Source& source, const std::string& default_arch) {
+  PreparedOptions prepared;
+  prepared.arch = options.arch.empty() ? default_arch : options.arch;
+  prepared.standard = options.std.empty() ? "c++17" : options.std;
+  check_target(prepared, source);
+  if (!source.directory_string().empty()) prepared.search.user_dirs.push_back(source.directory_string());
+  prepared.canonical.reserve(40);
+  prepared.canonical += "std=";
+  prepared.canonical += prepared.standard;
+  prepared.canonical += "\ndefines=\ninclude=\nextra=";
+  return prepared;
+}
+
+}  // namespace
+
 PreparedOptions prepare_options(const CompileOptions& options, const Source& source,
                                 const std::string& default_arch) {
+  if (options.defines.empty() && options.include_dirs.empty() && options.extra.empty())
+    return prepare_plain(options, source, default_arch);
   PreparedOptions prepared;
   auto defines = options.defines;
   auto include_dirs = options.include_dirs;
@@ -83,20 +115,14 @@ PreparedOptions prepare_options(const CompileOptions& options, const Source& sou
     else if (option.empty()) continue;
     else extra.push_back(option);
   }
-  if (arch.empty()) arch = default_arch;
-  if (!is_valid_arch(arch))
-    throw Error(fmt::format("compiling {}: arch '{}' is not a target NVRTC knows: use sm_XY (PTX and "
-                            "cubin, e.g. sm_90) or compute_XY (PTX only)", source.name(), arch));
-  if (std::find(k_standards.begin(), k_standards.end(), standard) == k_standards.end())
-    throw Error(fmt::format("compiling {}: language standard '{}' is not one of {}", source.name(), standard,
-                            fmt::join(k_standards, ", ")));
+  prepared.arch = arch.empty() ? default_arch : arch;
+  prepared.standard = standard;
+  check_target(prepared, source);
   for (const auto& [name, value] : defines) {
     if (!is_identifier(name))
       throw Error(fmt::format("compiling {}: define '{}' is not a macro name (letters, digits, _; not "
                               "starting with a digit)", source.name(), name));
   }
-  prepared.arch = arch;
-  prepared.standard = standard;
   if (!source.directory_string().empty()) prepared.search.user_dirs.push_back(source.directory_string());
   for (const auto& dir : include_dirs) {
     struct stat info {};  // stat, not std::filesystem: this runs on every cache hit

@@ -102,6 +102,34 @@ TEST_CASE("orders and spellings that mean the same compile give the same key") {
   CHECK(p.key(Source::string(p.main_text, p.main.string()), k_base) == base);
 }
 
+TEST_CASE("no options, and options that add nothing, give one key and one options text") {
+  // No defines, folders or extra options take a shorter path to the key (every cache hit
+  // does); an empty extra option takes the general one. Both must say the same.
+  Project p;
+  const CompileOptions none{.arch = "sm_90"};
+  const auto fields_of = [&](const CompileOptions& options) {
+    const auto record = p.engine.key_record(Source::file(p.main), options);
+    return std::map<std::string, std::string>(record.fields().begin(), record.fields().end());
+  };
+  const auto plain = fields_of(none);
+  CHECK(plain.at("options") == "std=c++17\ndefines=\ninclude=\nextra=");
+  for (const CompileOptions& same : {CompileOptions{.arch = "sm_90", .extra = {""}},
+                                     CompileOptions{.std = "c++17", .arch = "sm_90"},
+                                     CompileOptions{.extra = {"-arch=sm_90"}},
+                                     CompileOptions{.arch = "sm_90", .extra = {"-std=c++17", ""}}})
+    CHECK(fields_of(same) == plain);
+  const auto cxx20 = fields_of(CompileOptions{.std = "c++20", .arch = "sm_90"});
+  CHECK(cxx20.at("options") == "std=c++20\ndefines=\ninclude=\nextra=");
+  CHECK(fields_of(CompileOptions{.arch = "sm_90", .extra = {"-std=c++20"}}) == cxx20);
+  // Both paths refuse what NVRTC would not take, naming it.
+  const std::pair<CompileOptions, const char*> bad[] = {{CompileOptions{.arch = "sm_9"}, "arch 'sm_9'"},
+                                                        {CompileOptions{.arch = "sm_9", .extra = {""}}, "arch 'sm_9'"},
+                                                        {CompileOptions{.std = "c++98"}, "standard 'c++98'"},
+                                                        {CompileOptions{.extra = {"-std=c++98"}}, "standard 'c++98'"}};
+  for (const auto& [options, named] : bad)
+    CHECK_THROWS_WITH_AS(p.engine.key_record(Source::file(p.main), options), doctest::Contains(named), Error);
+}
+
 TEST_CASE("touching a header without changing it keeps the key; changing it does not") {
   Project p;
   const auto before = p.key(k_base);

@@ -47,6 +47,9 @@ TEST_CASE("path_text on the cases a reader would check by hand") {
   CHECK(path_text::lexically_normal("/..") == "/");
   CHECK(path_text::lexically_normal("//") == "//");  // libstdc++ keeps a separators-only path
   CHECK(path_text::lexically_normal("") == "");
+  CHECK(path_text::lexically_normal("/usr/local/cuda/") == "/usr/local/cuda/");  // already normal: kept
+  CHECK(path_text::lexically_normal("a/.../k.cu") == "a/.../k.cu");                // "..." is a name
+  CHECK(path_text::lexically_normal("a//k.cu") == "a/k.cu");
   CHECK(path_text::parent("/a/b.cu") == "/a");
   CHECK(path_text::parent("/a//b.cu") == "/a");
   CHECK(path_text::parent("/a") == "/");
