@@ -1,11 +1,12 @@
-# A disk-cache hit in a new process runs about 250 of jitcu's functions once each, from cold
-# caches. Spread over the library's text they cost a page fault per 64 KiB window and a TLB miss
-# per page; on the H100 host the hit's engine and source steps took 68 us with them spread and
-# 40 us with them together (docs/performance.md). So optimized builds give each function its own
-# section (cmake/codegen.cmake), and once a static library is built, objcopy renames the sections
-# of the functions listed in hot_path_symbols.txt to .text.hot.*: GNU ld's default linker script
-# places those together, in any program that links jitcu. Nothing else changes; a listed name
-# that no object has is ignored. Remake the list with tools/hot-path-symbols.
+# A disk-cache hit in a new process runs some 300 functions once each (jitcu's and the
+# templates it instantiates), from cold caches. Spread over the text they cost a page fault per
+# 64 KiB window and a TLB miss per page; on the H100 host the hit's engine and source steps took
+# 68 us with them spread and 40 us with them together (docs/performance.md). So optimized builds
+# give each function its own section (cmake/codegen.cmake), and once a static library is built,
+# objcopy renames the sections of the functions listed in hot_path_symbols.txt to .text.hot.*:
+# GNU ld's default linker script places those together, in any program that links jitcu.
+# Nothing else changes; a listed name that no object has is ignored. Remake the list with
+# tools/hot-path-symbols.
 set(JITCU_HOT_PATH_LIST ${CMAKE_CURRENT_LIST_DIR}/hot_path_symbols.txt)
 
 function(jitcu_group_hot_path target)
