@@ -241,10 +241,7 @@ struct Engine::Impl {
         key, {},
         [&] {
           auto [module, entry] = detail::link_sources(key, plan);
-          store->put(key, entry);
-          module->store = store;
-          module->entry = store->find_quick(key);
-          if (module->entry) module->cache_dir = module->entry->dir;
+          store_built(key, entry, *module);
           return module;
         },
         [](detail::ModuleState&) {});
@@ -391,6 +388,14 @@ struct Engine::Impl {
     return detail::module_from_entry(std::move(*entry), store);
   }
 
+  // Puts a module just built and ties it to its entry (none when the store could not write it).
+  void store_built(const cache::Key& key, const cache::NewEntry& entry, detail::ModuleState& module) {
+    store->put(key, entry);
+    module.store = store;
+    module.entry = store->find_quick(key);
+    if (module.entry) module.cache_dir = module.entry->dir;
+  }
+
   std::shared_ptr<detail::ModuleState> compile_and_store(
       const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
       const CompileOptions& compile_options, const cache::KeyRecord& record,
@@ -418,10 +423,7 @@ struct Engine::Impl {
       log().warn("NVRTC warnings compiling {}:\n{}", source.name(), warnings);
     auto module = detail::module_from_output(key, source, prepared, std::move(output));
     const auto entry = detail::entry_from_module(*module, source, prepared, record, headers);
-    store->put(key, entry);
-    module->store = store;
-    module->entry = store->find_quick(key);
-    if (module->entry) module->cache_dir = module->entry->dir;
+    store_built(key, entry, *module);
     log().debug("compiled {} (key {}) for {} in {:.1f} ms", source.name(), key.short_hex(), prepared.arch,
                 module->compile_ms);
     return module;
