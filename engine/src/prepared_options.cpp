@@ -68,6 +68,17 @@ bool is_valid_arch(const std::string& arch) {
 
 namespace {
 
+/// The key's view of the options: the one definition of its text, for both paths below.
+std::string canonical_text(std::string_view standard, std::string_view defines, std::string_view include_dirs,
+                           std::string_view extra) {
+  // Concatenation, not fmt: this runs on every cache hit, where fmt's first use is a cost.
+  std::string text;
+  text.reserve(32 + standard.size() + defines.size() + include_dirs.size() + extra.size());
+  text.append("std=").append(standard).append("\ndefines=").append(defines);
+  text.append("\ninclude=").append(include_dirs).append("\nextra=").append(extra);
+  return text;
+}
+
 /// Throws for an arch or standard NVRTC does not know; the message names the source.
 void check_target(const PreparedOptions& prepared, const Source& source) {
   if (!is_valid_arch(prepared.arch))
@@ -86,10 +97,7 @@ PreparedOptions prepare_plain(const CompileOptions& options, const Source& sourc
   prepared.standard = options.std.empty() ? "c++17" : options.std;
   check_target(prepared, source);
   if (!source.directory_string().empty()) prepared.search.user_dirs.push_back(source.directory_string());
-  prepared.canonical.reserve(40);
-  prepared.canonical += "std=";
-  prepared.canonical += prepared.standard;
-  prepared.canonical += "\ndefines=\ninclude=\nextra=";
+  prepared.canonical = canonical_text(prepared.standard, "", "", "");
   return prepared;
 }
 
@@ -142,9 +150,7 @@ PreparedOptions prepare_options(const CompileOptions& options, const Source& sou
   std::sort(canonical_extra.begin(), canonical_extra.end());
   std::vector<std::string> define_texts;
   for (const auto& [name, value] : defines) define_texts.push_back(name + "=" + value);
-  // Concatenation, not fmt: this runs on every cache hit, where fmt's first use is a cost.
-  prepared.canonical = "std=" + standard + "\ndefines=" + joined(define_texts) + "\ninclude=" +
-                       joined(include_dirs) + "\nextra=" + joined(canonical_extra);
+  prepared.canonical = canonical_text(standard, joined(define_texts), joined(include_dirs), joined(canonical_extra));
   return prepared;
 }
 
