@@ -390,6 +390,27 @@ TEST_CASE("a store survives its tmp/ and entries/ folders being deleted under it
   CHECK(warnings().empty());
 }
 
+TEST_CASE("a lost CACHEDIR.TAG is written back by the store's first write, not by opening it") {
+  const unsigned seed = test_seed();
+  INFO("seed=" << seed);
+  std::mt19937_64 rng(seed);
+  TempDir dir;
+  const fs::path root = dir / "cache";
+  const Key old_key = random_key(rng);
+  const NewEntry old_entry = make_entry(rng);
+  { DiskStore(root, k_big_cap).put(old_key, old_entry); }
+  fs::remove(root / "CACHEDIR.TAG");
+  clear_log();
+  DiskStore store(root, k_big_cap);
+  const auto found = store.find_blob(old_key, "sm_90.cubin");  // a hit: opening and finding write nothing
+  REQUIRE(found.has_value());
+  CHECK(found->bytes == old_entry.blobs.at("sm_90.cubin"));
+  CHECK_FALSE(fs::exists(root / "CACHEDIR.TAG"));
+  REQUIRE(store.put(random_key(rng), make_entry(rng)));
+  CHECK(read_file(root / "CACHEDIR.TAG").rfind("Signature: 8a477f597d28d172789f06886806bc55", 0) == 0);
+  CHECK(warnings().empty());
+}
+
 TEST_CASE("a cache whose entries/, locks/ or tmp/ was deleted opens quietly and works again") {
   const unsigned seed = test_seed();
   INFO("seed=" << seed);

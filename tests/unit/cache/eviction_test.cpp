@@ -145,6 +145,56 @@ TEST_CASE("the running total in <root>/size follows puts and removals, and is re
   CHECK(ledger_total() == store.stats().total_size_bytes);
 }
 
+TEST_CASE("a writer killed between publishing and counting: the next put recounts, opening does not") {
+  const unsigned seed = test_seed();
+  INFO("seed=" << seed);
+  std::mt19937_64 rng(seed);
+  TempDir dir;
+  const fs::path root = dir / "cache";
+  std::vector<Key> stored;
+  {
+    DiskStore roomy(root, k_big_cap);
+    for (int i = 0; i < 20; ++i) {
+      stored.push_back(random_key(rng));
+      REQUIRE(roomy.put(stored.back(), make_entry(rng, 4'000 + rng() % 8'000)));
+    }
+  }
+  const std::uint64_t filled = DiskStore(root, k_big_cap).stats().total_size_bytes;
+  const std::uint64_t cap = filled + filled / 4;
+  // What the dead writer left: its marker, and a total that misses its entry (here most of them),
+  // scanned a moment ago so that the daily rescan does not come to the rescue.
+  const auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto low_ledger = nlohmann::json{{"total_size_bytes", filled / 10}, {"last_scan_unix", now_unix}}.dump();
+  write_file(root / "size", low_ledger);
+  write_file(root / "locks" / "publishing", "");
+  auto ledger_total = [&] {
+    return nlohmann::json::parse(read_file(root / "size"))["total_size_bytes"].get<std::uint64_t>();
+  };
+
+  DiskStore store(root, cap);
+  REQUIRE(store.find(stored.front()).has_value());
+  CHECK(fs::exists(root / "locks" / "publishing"));  // opening and hits write nothing
+  CHECK(ledger_total() == filled / 10);
+
+  // A put the ledger would let through (filled/10 + filled/2 < cap) takes the cache over its cap.
+  const Key added = random_key(rng);
+  REQUIRE(store.put(added, make_entry(rng, filled / 2)));
+  CHECK_FALSE(fs::exists(root / "locks" / "publishing"));
+  const StoreStats after = store.stats();
+  CHECK(after.total_size_bytes <= cap);
+  CHECK(after.entries < stored.size() + 1);  // something was evicted
+  CHECK(ledger_total() == after.total_size_bytes);
+  CHECK(store.find(added).has_value());
+
+  // A prune counts everything too, and so takes the marker away.
+  write_file(root / "size", low_ledger);
+  write_file(root / "locks" / "publishing", "");
+  store.prune_to_size(cap);
+  CHECK_FALSE(fs::exists(root / "locks" / "publishing"));
+  CHECK(ledger_total() == store.stats().total_size_bytes);
+}
+
 TEST_CASE("an entry bigger than the whole cap is published and then evicted, alone") {
   const unsigned seed = test_seed();
   INFO("seed=" << seed);
