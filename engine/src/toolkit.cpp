@@ -19,40 +19,45 @@ bool has(const std::string& path, mode_t type, struct stat* info = nullptr) {
   return ::stat(path.c_str(), &found) == 0 && (found.st_mode & S_IFMT) == type;
 }
 
-std::string find_root() {
-  for (const char* variable : {"JITCU_CUDA_HOME", "CUDA_HOME", "CUDA_PATH"}) {
-    const char* value = std::getenv(variable);
-    if (value && *value && has(path_text::join(value, "include/cuda_runtime.h"), S_IFREG)) return value;  // as spelled: it is in the key
+/// `root`'s NVRTC library (lib64/ or lib/), empty when it has none; `size` gets its size.
+std::string nvrtc_in(const std::string& root, off_t& size) {
+  struct stat info {};
+  for (const char* lib : {"lib64/", "lib/"}) {
+    if (auto candidate = path_text::join(root, lib + std::string(k_nvrtc_soname)); has(candidate, S_IFREG, &info)) {
+      size = info.st_size;
+      return candidate;
+    }
   }
-  const std::string fallback = "/usr/local/cuda";
-  if (has(path_text::join(fallback, "include/cuda_runtime.h"), S_IFREG)) return fallback;
   return {};
 }
 
+/// The toolkit is the first of $JITCU_CUDA_HOME, $CUDA_HOME, $CUDA_PATH and /usr/local/cuda that
+/// holds NVRTC or, failing that, the toolkit headers. NVRTC is looked for first: in the usual
+/// toolkit that one stat decides, and this runs on every process's first cache hit.
 Toolkit find_toolkit() {
   Toolkit found;
-  found.root = find_root();
-  if (found.root.empty()) {
-    log().warn("no CUDA toolkit found (set CUDA_HOME): toolkit headers such as cuda_fp16.h will "
-               "not be found and {} comes from the loader path", k_nvrtc_soname);
-    found.nvrtc_library = k_nvrtc_soname;
-    found.nvrtc_identity = k_nvrtc_soname;
-    return found;
-  }
-  struct stat info {};
-  for (const char* lib : {"lib64/", "lib/"}) {
-    if (auto candidate = path_text::join(found.root, lib + std::string(k_nvrtc_soname)); has(candidate, S_IFREG, &info)) {
-      found.nvrtc_library = candidate;
+  for (const char* variable : {"JITCU_CUDA_HOME", "CUDA_HOME", "CUDA_PATH", ""}) {
+    const char* value = *variable ? std::getenv(variable) : "/usr/local/cuda";
+    if (!value || !*value) continue;
+    const std::string root = value;  // as spelled: it is in the key
+    off_t size = 0;
+    if (std::string library = nvrtc_in(root, size); !library.empty()) {
+      found.root = root;
+      found.nvrtc_library = std::move(library);
+      // The library's size tells builds apart (patch releases differ) with one stat, no dlopen.
+      found.nvrtc_identity = std::string(k_nvrtc_soname) + ", " + std::to_string(size) + " bytes";
+      return found;
+    }
+    if (has(path_text::join(root, "include/cuda_runtime.h"), S_IFREG)) {
+      found.root = root;
       break;
     }
   }
-  // The library's size tells builds apart (patch releases differ) with one stat, no dlopen.
-  if (!found.nvrtc_library.empty()) {
-    found.nvrtc_identity = std::string(k_nvrtc_soname) + ", " + std::to_string(info.st_size) + " bytes";
-  } else {
-    found.nvrtc_library = k_nvrtc_soname;
-    found.nvrtc_identity = k_nvrtc_soname;
-  }
+  if (found.root.empty())
+    log().warn("no CUDA toolkit found (set CUDA_HOME): toolkit headers such as cuda_fp16.h will "
+               "not be found and {} comes from the loader path", k_nvrtc_soname);
+  found.nvrtc_library = k_nvrtc_soname;
+  found.nvrtc_identity = k_nvrtc_soname;
   return found;
 }
 

@@ -194,3 +194,27 @@ TEST_CASE("an NVRTC that does not load is a clear error naming it, not a crash")
   CHECK(error.find("NVRTC") != std::string::npos);
   CHECK(error.find(library.string()) != std::string::npos);
 }
+
+TEST_CASE("the toolkit is the first root holding NVRTC or its headers; a root with neither is passed over") {
+  TempDir nvrtc_only, empty, cache;
+  const auto library = nvrtc_only / "lib/libnvrtc.so.13";  // lib/, not lib64/: both are looked in
+  write_file(library, "this is not a shared library\n");
+  const std::string kernel = kernel_path("vector_ops.cu").string();
+
+  // A root with NVRTC and no headers is the toolkit: its (broken) library is the one loaded.
+  const auto chosen = run_child({{"JITCU_CACHE_DIR", cache.path().string()}, {"JITCU_CUDA_HOME", nvrtc_only.path().string()},
+                                 {"CUDA_HOME", ""}, {"CUDA_PATH", ""}},
+                                {kernel});
+  INFO("nvrtc-only root:\n" << chosen.output);
+  CHECK(chosen.exit_code == 2);
+  CHECK(output_field(chosen.output, "error").find(library.string()) != std::string::npos);
+
+  // A root with neither is skipped for the next one (here /usr/local/cuda or $CUDA_HOME as the
+  // test runs): the compile works and names no empty folder.
+  const auto skipped = run_child({{"JITCU_CACHE_DIR", cache.path().string()}, {"JITCU_CUDA_HOME", empty.path().string()}},
+                                 {kernel});
+  INFO("empty root:\n" << skipped.output);
+  CHECK(skipped.exit_code == 0);
+  CHECK(output_field(skipped.output, "origin") == "compiled");
+  CHECK(skipped.output.find(empty.path().string()) == std::string::npos);
+}
