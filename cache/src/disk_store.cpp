@@ -244,20 +244,21 @@ std::string read_checked_blob(int at_fd, const char* path, std::string_view name
   return {};
 }
 
-/// The hit's read of an entry's index: no fstat, and the first short read taken as the end. An
-/// index ends in a checksum of itself, so one read cut short fails view_index(); false for
-/// anything else unexpected (or an index over 16 KiB), and the long way reads it with care.
+/// The hit's read of an entry's index: no fstat, and a short read taken as the end. An index
+/// ends in a checksum of itself, so a read cut short fails view_index() and the long way decides.
 bool read_index_quickly(const std::string& path, std::string& text) {
-  constexpr std::size_t k_room = 16 << 10;  // an index of a few kernels is about 1 KiB
+  // One page, not a string's resize(): that writes zeros over all of it, and a larger block
+  // makes malloc touch a page further on. An index of a few kernels is about 1 KiB.
+  constexpr std::size_t k_room = 4096;
   UniqueFd fd = open_at(AT_FDCWD, path.c_str(), O_RDONLY | O_NOFOLLOW);
   if (!fd) return false;
-  // Not a std::string's resize(): that writes zeros over all 16 KiB, four new pages.
   const std::unique_ptr<char[]> room(new char[k_room]);
   ssize_t got = 0;
   do got = ::read(fd.get(), room.get(), k_room); while (got < 0 && errno == EINTR);
-  if (got <= 0 || static_cast<std::size_t>(got) == k_room) return false;
+  if (got <= 0) return false;
   text.assign(room.get(), static_cast<std::size_t>(got));
-  return true;
+  // A full page: read on to the end (a large module's index).
+  return static_cast<std::size_t>(got) < k_room || read_all(fd.get(), text, k_meta_max_bytes) == 0;
 }
 
 /// The hit's read of a blob whose size and checksum its index gave: the size bounds the read,

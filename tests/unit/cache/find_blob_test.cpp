@@ -13,9 +13,11 @@ namespace {
 
 constexpr std::uint64_t k_big_cap = 1ull << 30;
 
-NewEntry entry_with_summary(std::mt19937_64& rng) {
+/// `large`: a summary of 3-20 KB, so the index is larger than the page the hit reads it with.
+NewEntry entry_with_summary(std::mt19937_64& rng, bool large = false) {
   NewEntry entry = make_entry(rng, 1 + rng() % 40'000);
-  entry.summary = random_bytes(rng, rng() % 600);  // any bytes: the store keeps them as given
+  // Any bytes: the store keeps them as given.
+  entry.summary = random_bytes(rng, large ? 3'000 + rng() % 17'000 : rng() % 600);
   return entry;
 }
 
@@ -32,7 +34,7 @@ TEST_CASE("find_blob gives what find_quick and read_blob give, in a disk and a m
     INFO("store " << store->location());
     for (int round = 0; round < 8; ++round) {
       const Key key = random_key(rng);
-      const NewEntry entry = entry_with_summary(rng);
+      const NewEntry entry = entry_with_summary(rng, round % 2 == 1);
       REQUIRE(store->put(key, entry));
       for (const auto& [name, bytes] : entry.blobs) {
         const std::optional<FoundBlob> found = store->find_blob(key, name);
