@@ -58,8 +58,8 @@ int run(int argc, char** argv) {
   if (argc >= 4 && std::string(argv[1]) == "--cold-child")
     return cold_child(argv[2], std::atoi(argv[3]), argc > 4 && std::string(argv[4]) == "--context");
   bench::Report report("bench_compile");
-  const int processes = std::max(1, bench::env_int("JITCU_BENCH_COLD_PROCESSES", 6));
-  const int reps_each = std::max(1, bench::env_int("JITCU_BENCH_REPS", 18) / processes);
+  const int processes = std::max(1, bench::env_int("JITCU_BENCH_COLD_PROCESSES", 8));
+  const int reps_each = std::max(1, bench::env_int("JITCU_BENCH_REPS", 24) / processes);
   const bool gpu = jitcu::cuda_available();
   if (!gpu) report.note("no CUDA device (" + jitcu::cuda_unavailable_reason() + "): measured without a context");
   const std::string kernel = bench::seed_kernel().string();
