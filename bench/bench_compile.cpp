@@ -1,19 +1,24 @@
-// Compile through jitcu against raw NVRTC with the same options (raw_nvrtc, a separate process
-// so this one never links NVRTC):
+// Compile through jitcu against raw NVRTC with the same options:
 //  - cold compile of the seed kernel (kernels/vector_ops.cu): context up, empty cache, a new
-//    Engine on a fresh cache folder each time; timed: Source::file + Engine::compile. Both
-//    sides run in several new processes, alternated: NVRTC's speed differs by up to 1.5x between
-//    two processes of the same program on the H100 host (where the process runs), so one
-//    process a side measured mostly where each landed.
+//    Engine on a fresh cache folder each time; timed: Source::file + Engine::compile. The floor
+//    is the same file compiled by NVRTC's own calls in the same process, alternating with
+//    jitcu's compiles (dlsym from the NVRTC jitcu loaded): on the H100 host NVRTC's time for one
+//    compile differed by up to 1.5x between processes of one program (where the process ran),
+//    so only a floor in the same processes compares like with like. Eight such processes; a
+//    report row also times raw_nvrtc in processes of its own, alternated with them.
 //  - repeat compile() of the same source in one process (the in-process cache), per call.
 // Runs without a GPU too (then without a context, for sm_90 or $JITCU_ARCH).
 //
-//   bench_compile                                  the whole measurement
-//   bench_compile --cold-child ARCH REPS [--context]   REPS cold compiles in this process
+//   bench_compile                                     the whole measurement
+//   bench_compile --cold-child ARCH REPS [--context]  REPS cold compiles a side in this process
 #include "jitcu_side.hpp"
+#include "nvrtc_floor.hpp"
+
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,26 +26,66 @@ namespace {
 using bench::Clock;
 using bench::Json;
 
-// Cold compiles of `kernel` for `arch`, each on a fresh Engine and folder: the whole compile()
-// and NVRTC's share of it (Module::compile_ms), in milliseconds.
-std::pair<std::vector<double>, std::vector<double>> cold_compiles(const std::string& kernel, const std::string& arch,
-                                                                   const std::filesystem::path& scratch, int reps) {
-  std::vector<double> total_ms, nvrtc_ms;
-  for (int i = -2; i < reps; ++i) {  // two warm-ups: opening NVRTC, reading the toolkit
-    jitcu::Engine engine = bench::engine_at(scratch / ("cold-" + std::to_string(i + 2)));
-    jitcu::CompileOptions options;
-    options.arch = arch;
-    const auto start = Clock::now();
-    const jitcu::Module module = engine.compile(jitcu::Source::file(kernel), options);
-    const double ms = bench::ms_since(start);
-    bench::require(module.origin() == jitcu::Origin::compiled,
-                   std::string("a compile into an empty cache was not a miss but ") + bench::origin_name(module.origin()));
-    bench::require(module.has_kernel("dot_product"), "the seed module has no dot_product");
-    if (i < 0) continue;
-    total_ms.push_back(ms);
-    nvrtc_ms.push_back(module.compile_ms());
+// NVRTC's functions from the library jitcu loaded (dlopen of a loaded library returns it).
+bench::NvrtcApi loaded_nvrtc() {
+  void* handle = dlopen("libnvrtc.so.13", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+  bench::require(handle != nullptr, "NVRTC is not loaded in this process after a jitcu compile");
+  auto symbol = [&](const char* name) {
+    void* found = dlsym(handle, name);
+    bench::require(found != nullptr, std::string("libnvrtc has no ") + name);
+    return found;
+  };
+  bench::NvrtcApi api{};
+  api.create_program = reinterpret_cast<decltype(api.create_program)>(symbol("nvrtcCreateProgram"));
+  api.compile_program = reinterpret_cast<decltype(api.compile_program)>(symbol("nvrtcCompileProgram"));
+  api.destroy_program = reinterpret_cast<decltype(api.destroy_program)>(symbol("nvrtcDestroyProgram"));
+  api.log_size = reinterpret_cast<decltype(api.log_size)>(symbol("nvrtcGetProgramLogSize"));
+  api.log = reinterpret_cast<decltype(api.log)>(symbol("nvrtcGetProgramLog"));
+  api.ptx_size = reinterpret_cast<decltype(api.ptx_size)>(symbol("nvrtcGetPTXSize"));
+  api.ptx = reinterpret_cast<decltype(api.ptx)>(symbol("nvrtcGetPTX"));
+  api.cubin_size = reinterpret_cast<decltype(api.cubin_size)>(symbol("nvrtcGetCUBINSize"));
+  api.cubin = reinterpret_cast<decltype(api.cubin)>(symbol("nvrtcGetCUBIN"));
+  api.error_string = reinterpret_cast<decltype(api.error_string)>(symbol("nvrtcGetErrorString"));
+  return api;
+}
+
+struct ColdSamples {
+  std::vector<double> jitcu_ms, jitcu_nvrtc_ms, raw_ms;
+};
+
+// Cold compiles of `kernel` for `arch`, jitcu's (each on a fresh Engine and folder) alternating
+// with raw NVRTC's, after two warm-ups a side (opening NVRTC, reading the toolkit).
+ColdSamples cold_compiles(const std::string& kernel, const std::string& arch, const std::filesystem::path& scratch,
+                          int reps) {
+  ColdSamples samples;
+  std::optional<bench::NvrtcApi> raw_api;
+  const auto raw_options = bench::jitcu_options(kernel, arch);
+  for (int i = -2; i < reps; ++i) {
+    for (int side = 0; side < 2; ++side) {
+      if ((i + side) % 2 == 0) {  // alternate which side goes first
+        jitcu::Engine engine = bench::engine_at(scratch / ("cold-" + std::to_string(i + 2)));
+        jitcu::CompileOptions options;
+        options.arch = arch;
+        const auto start = Clock::now();
+        const jitcu::Module module = engine.compile(jitcu::Source::file(kernel), options);
+        const double ms = bench::ms_since(start);
+        bench::require(module.origin() == jitcu::Origin::compiled,
+                       std::string("a compile into an empty cache was not a miss but ") + bench::origin_name(module.origin()));
+        bench::require(module.has_kernel("dot_product"), "the seed module has no dot_product");
+        if (!raw_api) raw_api = loaded_nvrtc();
+        if (i < 0) continue;
+        samples.jitcu_ms.push_back(ms);
+        samples.jitcu_nvrtc_ms.push_back(module.compile_ms());
+      } else {
+        if (!raw_api) continue;  // jitcu loads NVRTC first
+        const auto start = Clock::now();
+        bench::compile_file(*raw_api, kernel, raw_options);
+        const double ms = bench::ms_since(start);
+        if (i >= 0) samples.raw_ms.push_back(ms);
+      }
+    }
   }
-  return {total_ms, nvrtc_ms};
+  return samples;
 }
 
 // `bench_compile --cold-child ARCH REPS [--context]`: cold compiles in a new process.
@@ -48,9 +93,10 @@ int cold_child(const std::string& arch, int reps, bool context) {
   bench::Report report("bench_compile --cold-child");
   if (context) jitcu::synchronize();  // context up: cuInit and the primary context are not timed
   bench::TempDir scratch("compile-cold");
-  const auto [total_ms, nvrtc_ms] = cold_compiles(bench::seed_kernel().string(), arch, scratch.path(), reps);
-  report.result("cold_compile_ms", bench::stats(total_ms, "ms"));
-  report.result("nvrtc_ms", bench::stats(nvrtc_ms, "ms"));
+  const ColdSamples samples = cold_compiles(bench::seed_kernel().string(), arch, scratch.path(), reps);
+  report.result("cold_compile_ms", bench::stats(samples.jitcu_ms, "ms"));
+  report.result("nvrtc_ms", bench::stats(samples.jitcu_nvrtc_ms, "ms"));
+  report.result("raw_ms", bench::stats(samples.raw_ms, "ms"));
   return report.print();
 }
 
@@ -66,55 +112,39 @@ int run(int argc, char** argv) {
   bench::TempDir scratch("compile");
   const std::string arch = bench::engine_at(scratch.path() / "arch").default_arch();
 
-  // Each round runs one process of each kind, in a rotated order so that drift and the
-  // first-or-last slot hit every kind alike.
-  const std::string self = (bench::executable_dir() / "bench_compile").string();
+  // Each round runs a jitcu process (jitcu's compiles and the floor's, alternating) and a
+  // raw_nvrtc process, in a rotated order so that drift hits both alike.
+  const std::vector<std::string> jitcu_command = {(bench::executable_dir() / "bench_compile").string(), "--cold-child",
+                                                  arch, std::to_string(reps_each), gpu ? "--context" : ""};
   std::vector<std::string> raw_command = {bench::sibling("raw_nvrtc").string(), "compile", kernel, arch,
                                           std::to_string(reps_each), "2"};
-  std::vector<std::string> jitcu_command = {self, "--cold-child", arch, std::to_string(reps_each)};
-  if (gpu) {
-    raw_command.push_back("--context");
-    jitcu_command.push_back("--context");
-  }
-  const std::vector<std::string> plain_command = {self, "--cold-child", arch, std::to_string(reps_each)};
-  std::vector<double> raw_ms, jitcu_ms, jitcu_nvrtc_ms, plain_ms, plain_nvrtc_ms;
+  if (gpu) raw_command.push_back("--context");
+  std::vector<double> raw_ms, raw_own_ms, jitcu_ms, jitcu_nvrtc_ms;
   auto append = [](std::vector<double>& to, const Json& stats) {
     for (double ms : bench::samples_of(stats)) to.push_back(ms);
   };
   for (int round = 0; round < processes; ++round) {
-    for (int slot = 0; slot < 3; ++slot) {
-      switch ((round + slot) % 3) {
-        case 0: {
-          const Json raw = bench::run_json_child(raw_command, {}, 120);
-          append(raw_ms, raw["results"]["compile_ms"]);
-          report.info("raw_options", raw["info"]["options"]);
-          report.info("nvrtc", raw["info"]["nvrtc"]);
-          break;
-        }
-        case 1: {
-          const Json jitcu_side = bench::run_json_child(jitcu_command, {}, 120);
-          append(jitcu_ms, jitcu_side["results"]["cold_compile_ms"]);
-          append(jitcu_nvrtc_ms, jitcu_side["results"]["nvrtc_ms"]);
-          break;
-        }
-        default: {
-          if (!gpu) break;  // without a GPU the jitcu processes have no context either
-          const Json plain = bench::run_json_child(plain_command, {}, 120);
-          append(plain_ms, plain["results"]["cold_compile_ms"]);
-          append(plain_nvrtc_ms, plain["results"]["nvrtc_ms"]);
-        }
+    for (int slot = 0; slot < 2; ++slot) {
+      if ((round + slot) % 2 == 0) {
+        const Json side = bench::run_json_child(jitcu_command, {}, 120);
+        append(jitcu_ms, side["results"]["cold_compile_ms"]);
+        append(jitcu_nvrtc_ms, side["results"]["nvrtc_ms"]);
+        append(raw_ms, side["results"]["raw_ms"]);
+      } else {
+        const Json raw = bench::run_json_child(raw_command, {}, 120);
+        append(raw_own_ms, raw["results"]["compile_ms"]);
+        report.info("raw_options", raw["info"]["options"]);
+        report.info("nvrtc", raw["info"]["nvrtc"]);
       }
     }
   }
 
   report.result("jitcu_cold_compile_ms", bench::stats(jitcu_ms, "ms"));
   report.result("raw_cold_compile_ms", bench::stats(raw_ms, "ms"));
-  // Where the time goes: NVRTC's share inside jitcu, and jitcu in processes without a context.
+  // Where the time goes: NVRTC's share inside jitcu's compile(), and raw NVRTC in processes of
+  // its own (how much the process it runs in moves it).
   report.result("jitcu_cold_nvrtc_ms", bench::stats(jitcu_nvrtc_ms, "ms"));
-  if (gpu) {
-    report.result("jitcu_cold_compile_no_context_ms", bench::stats(plain_ms, "ms"));
-    report.result("jitcu_cold_nvrtc_no_context_ms", bench::stats(plain_nvrtc_ms, "ms"));
-  }
+  report.result("raw_own_process_cold_compile_ms", bench::stats(raw_own_ms, "ms"));
   report.info("cold_processes_per_side", processes);
   report.info("cold_compiles_per_process", reps_each);
   report.info("arch", arch);

@@ -2,15 +2,19 @@
 // DeviceBuffer<float> and an int, n = 32, one block), then one synchronize; per launch.
 //  - jitcu: Kernel::launch with checked arguments (the check runs on every launch);
 //  - jitcu: Kernel::launch_packed (no check), to show what the check costs;
-//  - floor: raw cuLaunchKernel of the same cubin (raw_driver launch).
-// Both sides run in several new processes, alternated (JITCU_BENCH_LAUNCH_PROCESSES a side):
-// on the H100 host one process's launches ran 10% slower than another's for the same code,
-// so one process a side measured mostly where each landed.
+//  - floor: raw cuLaunchKernel of the same cubin, loaded with cuLibraryLoadData, in the same
+//    processes (through the driver jitcu loaded), its repetitions alternating with jitcu's: on
+//    the H100 host one process's launches ran 10% slower than another's for the same code, so
+//    only a floor in the same processes compares like with like. Four such processes; a report
+//    row also times raw_driver in processes of its own, alternated with them.
 //
 //   bench_launch                                  the whole measurement
-//   bench_launch --child CACHE_DIR LAUNCHES REPS  jitcu's launches in this process (a disk hit)
+//   bench_launch --child CACHE_DIR LAUNCHES REPS  both sides' launches in this process (a disk hit)
 #include "data.hpp"
 #include "jitcu_side.hpp"
+
+#include <cuda.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -20,6 +24,38 @@
 namespace {
 using bench::Clock;
 using bench::Json;
+
+// The floor's launches: the same cubin loaded by the driver's own calls, from the driver jitcu
+// loaded (dlopen of a loaded library returns it).
+class RawLauncher {
+ public:
+  explicit RawLauncher(const std::string& cubin_path) {
+    void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+    bench::require(driver != nullptr, "the CUDA driver is not loaded in this process after a jitcu launch");
+    auto symbol = [&](const char* name) {
+      void* found = dlsym(driver, name);
+      bench::require(found != nullptr, std::string("libcuda has no ") + name);
+      return found;
+    };
+    launch_ = reinterpret_cast<decltype(&cuLaunchKernel)>(symbol("cuLaunchKernel"));
+    auto load = reinterpret_cast<decltype(&cuLibraryLoadData)>(symbol("cuLibraryLoadData"));
+    auto get_kernel = reinterpret_cast<decltype(&cuLibraryGetKernel)>(symbol("cuLibraryGetKernel"));
+    image_ = bench::read_file(cubin_path);
+    bench::require(load(&library_, image_.data(), nullptr, nullptr, 0, nullptr, nullptr, 0) == CUDA_SUCCESS,
+                   "cuLibraryLoadData failed on " + cubin_path);
+    bench::require(get_kernel(&kernel_, library_, "dot_product") == CUDA_SUCCESS, "cuLibraryGetKernel failed");
+  }
+  void launch(unsigned threads, void** params) const {
+    if (launch_(reinterpret_cast<CUfunction>(kernel_), 1, 1, 1, threads, 1, 1, 0, nullptr, params, nullptr) != CUDA_SUCCESS)
+      throw bench::Failure("cuLaunchKernel failed");
+  }
+
+ private:
+  decltype(&cuLaunchKernel) launch_ = nullptr;
+  std::string image_;
+  CUlibrary library_ = nullptr;
+  CUkernel kernel_ = nullptr;
+};
 
 int child(const std::string& cache_dir, int launches, int reps) {
   bench::require_device();
@@ -35,23 +71,32 @@ int child(const std::string& cache_dir, int launches, int reps) {
   for (int i = 0; i < 10000; ++i) kernel.launch(1, n, da, db, dc, n);
   jitcu::synchronize();
 
-  std::vector<double> checked_us, packed_us;
-  for (int r = 0; r < reps; ++r) {
-    auto start = Clock::now();
-    for (int i = 0; i < launches; ++i) kernel.launch(1, n, da, db, dc, n);
-    jitcu::synchronize();
-    checked_us.push_back(bench::ms_since(start) * 1000.0 / launches);
+  int count = n;
+  void* params[] = {const_cast<jitcu::DevicePtr*>(da.ptr_address()), const_cast<jitcu::DevicePtr*>(db.ptr_address()),
+                    const_cast<jitcu::DevicePtr*>(dc.ptr_address()), &count};
+  const RawLauncher raw(bench::cubin_of(module).string());
+  for (int i = 0; i < 10000; ++i) raw.launch(n, params);
+  jitcu::synchronize();
 
-    int count = n;
-    void* params[] = {const_cast<jitcu::DevicePtr*>(da.ptr_address()), const_cast<jitcu::DevicePtr*>(db.ptr_address()),
-                      const_cast<jitcu::DevicePtr*>(dc.ptr_address()), &count};
-    jitcu::LaunchConfig config;
-    config.grid = 1;
-    config.block = n;
-    start = Clock::now();
-    for (int i = 0; i < launches; ++i) kernel.launch_packed(config, params);
+  // Each repetition times jitcu checked, jitcu packed and the floor, in a rotated order.
+  std::vector<double> checked_us, packed_us, raw_us;
+  auto timed = [&](std::vector<double>& samples, auto&& launch_once) {
+    const auto start = Clock::now();
+    for (int i = 0; i < launches; ++i) launch_once();
     jitcu::synchronize();
-    packed_us.push_back(bench::ms_since(start) * 1000.0 / launches);
+    samples.push_back(bench::ms_since(start) * 1000.0 / launches);
+  };
+  jitcu::LaunchConfig config;
+  config.grid = 1;
+  config.block = n;
+  for (int r = 0; r < reps; ++r) {
+    for (int slot = 0; slot < 3; ++slot) {
+      switch ((r + slot) % 3) {
+        case 0: timed(checked_us, [&] { kernel.launch(1, n, da, db, dc, n); }); break;
+        case 1: timed(packed_us, [&] { kernel.launch_packed(config, params); }); break;
+        default: timed(raw_us, [&] { raw.launch(n, params); });
+      }
+    }
   }
   std::vector<float> c(n);
   dc.copy_to(c);
@@ -65,6 +110,7 @@ int child(const std::string& cache_dir, int launches, int reps) {
   report.check("check_rejects_wrong_type", rejects_double);
   report.result("checked_us", bench::stats(checked_us, "us"));
   report.result("packed_us", bench::stats(packed_us, "us"));
+  report.result("raw_us", bench::stats(raw_us, "us"));
   return report.print();
 }
 
@@ -82,18 +128,19 @@ int run(int argc, char** argv) {
                                                 std::to_string(launches), std::to_string(reps)};
   const std::vector<std::string> jitcu_command = {(bench::executable_dir() / "bench_launch").string(), "--child",
                                                   cache.path().string(), std::to_string(launches), std::to_string(reps)};
-  std::vector<double> raw_us, checked_us, packed_us;
+  std::vector<double> raw_us, raw_own_us, checked_us, packed_us;
   auto append = [](std::vector<double>& to, const Json& stats) {
     for (double us : bench::samples_of(stats)) to.push_back(us);
   };
   for (int round = 0; round < processes; ++round) {
     for (int slot = 0; slot < 2; ++slot) {
       if ((round + slot) % 2 == 0) {
-        append(raw_us, bench::run_json_child(raw_command, {}, 120)["results"]["launch_us"]);
+        append(raw_own_us, bench::run_json_child(raw_command, {}, 120)["results"]["launch_us"]);
       } else {
         const Json side = bench::run_json_child(jitcu_command, {}, 120);  // a failed check fails it
         append(checked_us, side["results"]["checked_us"]);
         append(packed_us, side["results"]["packed_us"]);
+        append(raw_us, side["results"]["raw_us"]);
         for (const auto& [name, passed] : side["checks"].items()) report.check(name, passed.get<bool>());
       }
     }
@@ -101,6 +148,7 @@ int run(int argc, char** argv) {
   report.result("jitcu_launch_us", bench::stats(checked_us, "us"));
   report.result("jitcu_launch_packed_us", bench::stats(packed_us, "us"));
   report.result("raw_launch_us", bench::stats(raw_us, "us"));
+  report.result("raw_own_process_launch_us", bench::stats(raw_own_us, "us"));
   report.info("launches_per_rep", launches);
   report.info("processes_per_side", processes);
   report.info("reps_per_process", reps);

@@ -11,6 +11,7 @@
 // --context first brings up a CUDA context (dlopen libcuda.so.1, cuInit, primary context), so
 // the floor runs in the same state as jitcu's "context up" measurement. Prints one JSON object.
 #include "common.hpp"
+#include "nvrtc_floor.hpp"
 
 #include <cuda.h>
 #include <dlfcn.h>
@@ -29,68 +30,12 @@ using bench::Clock;
 using bench::Json;
 using bench::require;
 
-// The toolkit folder, found by the rules jitcu's engine/src/toolkit.cpp uses.
-fs::path cuda_root() {
-  for (const char* variable : {"JITCU_CUDA_HOME", "CUDA_HOME", "CUDA_PATH"}) {
-    const char* value = std::getenv(variable);
-    if (value && *value && fs::is_regular_file(fs::path(value) / "include" / "cuda_runtime.h")) return value;
-  }
-  return "/usr/local/cuda";
-}
+constexpr bench::NvrtcApi k_nvrtc{nvrtcCreateProgram, nvrtcCompileProgram, nvrtcDestroyProgram, nvrtcGetProgramLogSize,
+                                   nvrtcGetProgramLog,  nvrtcGetPTXSize,     nvrtcGetPTX,         nvrtcGetCUBINSize,
+                                   nvrtcGetCUBIN,       nvrtcGetErrorString};
 
-std::vector<std::string> jitcu_options(const fs::path& source, const std::string& arch) {
-  std::vector<std::string> options = {"--no-cache", "--ptxas-options=-v", "-arch=" + arch, "-std=c++17"};
-  options.push_back("-I" + fs::absolute(source).parent_path().lexically_normal().string());
-  const fs::path root = cuda_root();
-  for (const fs::path& dir : {root / "include", root / "include" / "cccl"})
-    if (fs::is_directory(dir)) options.push_back("-I" + dir.string());
-  return options;
-}
-
-struct ProgramDeleter {
-  void operator()(_nvrtcProgram* program) const noexcept { nvrtcDestroyProgram(&program); }
-};
-using Program = std::unique_ptr<_nvrtcProgram, ProgramDeleter>;
-
-void check(nvrtcResult result, const char* call, const std::string& what) {
-  if (result != NVRTC_SUCCESS)
-    throw bench::Failure(std::string(call) + " failed: " + nvrtcGetErrorString(result) + " while " + what);
-}
-
-struct Compiled {
-  std::size_t ptx_bytes = 0;
-  std::size_t cubin_bytes = 0;
-  std::size_t log_bytes = 0;
-};
-
-// What a direct NVRTC user does for one file: read, compile, take PTX, cubin and log.
-Compiled compile_file(const fs::path& path, const std::vector<std::string>& options) {
-  const std::string text = bench::read_file(path);
-  const std::string name = path.string();
-  nvrtcProgram made = nullptr;
-  check(nvrtcCreateProgram(&made, text.c_str(), name.c_str(), 0, nullptr, nullptr), "nvrtcCreateProgram", name);
-  Program program(made);
-  std::vector<const char*> argv;
-  for (const auto& option : options) argv.push_back(option.c_str());
-  const nvrtcResult compiled = nvrtcCompileProgram(program.get(), static_cast<int>(argv.size()), argv.data());
-  std::size_t log_size = 0;
-  check(nvrtcGetProgramLogSize(program.get(), &log_size), "nvrtcGetProgramLogSize", name);
-  std::string log(log_size, '\0');
-  check(nvrtcGetProgramLog(program.get(), log.data()), "nvrtcGetProgramLog", name);
-  if (compiled != NVRTC_SUCCESS)
-    throw bench::Failure("NVRTC could not compile '" + name + "': " + nvrtcGetErrorString(compiled) + "\n" + log);
-  Compiled result;
-  result.log_bytes = log_size;
-  check(nvrtcGetPTXSize(program.get(), &result.ptx_bytes), "nvrtcGetPTXSize", name);
-  std::string ptx(result.ptx_bytes, '\0');
-  check(nvrtcGetPTX(program.get(), ptx.data()), "nvrtcGetPTX", name);
-  check(nvrtcGetCUBINSize(program.get(), &result.cubin_bytes), "nvrtcGetCUBINSize", name);
-  std::string cubin(result.cubin_bytes, '\0');
-  check(nvrtcGetCUBIN(program.get(), cubin.data()), "nvrtcGetCUBIN", name);
-  require(result.ptx_bytes > 1, "NVRTC gave no PTX for '" + name + "'");
-  require(result.cubin_bytes > 0 || options[2].starts_with("-arch=compute_"),
-          "NVRTC gave no cubin for '" + name + "' with " + options[2]);
-  return result;
+bench::Compiled compile_file(const fs::path& path, const std::vector<std::string>& options) {
+  return bench::compile_file(k_nvrtc, path, options);
 }
 
 // Brings up device 0's primary context through a dlopen'ed driver (this program does not link it).
@@ -123,8 +68,8 @@ Json nvrtc_version() {
 int compile_command(const fs::path& file, const std::string& arch, int reps, int warmup, bool context) {
   bench::Report report("raw_nvrtc compile");
   if (context) bring_up_context();
-  const auto options = jitcu_options(file, arch);
-  Compiled sizes;
+  const auto options = bench::jitcu_options(file, arch);
+  bench::Compiled sizes;
   for (int i = 0; i < warmup; ++i) sizes = compile_file(file, options);
   std::vector<double> samples;
   for (int i = 0; i < reps; ++i) {
@@ -145,7 +90,7 @@ int one_command(const fs::path& file, const std::string& arch) {
   const auto main_started = bench::ms_since_spawn();
   bench::Report report("raw_nvrtc one");
   const auto start = Clock::now();
-  const Compiled sizes = compile_file(file, jitcu_options(file, arch));
+  const bench::Compiled sizes = compile_file(file, bench::jitcu_options(file, arch));
   const double compile_ms = bench::ms_since(start);
   report.result("compile_ms", compile_ms);
   if (main_started) report.result("spawn_to_main_ms", *main_started);
@@ -162,7 +107,7 @@ int batch_command(const fs::path& dir, const std::string& arch, int threads) {
   std::sort(files.begin(), files.end());
   require(!files.empty(), "no .cu files in '" + dir.string() + "'");
   std::vector<std::vector<std::string>> options;
-  for (const auto& file : files) options.push_back(jitcu_options(file, arch));
+  for (const auto& file : files) options.push_back(bench::jitcu_options(file, arch));
   compile_file(files.front(), options.front());  // warm-up: NVRTC's first compile in a process is slower
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
   const auto start = Clock::now();
