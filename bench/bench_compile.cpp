@@ -4,7 +4,7 @@
 //    is the same file compiled by NVRTC's own calls in the same process, alternating with
 //    jitcu's compiles (dlsym from the NVRTC jitcu loaded): on the H100 host NVRTC's time for one
 //    compile differed by up to 1.5x between processes of one program (where the process ran),
-//    so only a floor in the same processes compares like with like. Eight such processes; a
+//    so only a floor in the same processes compares like with like. Six such processes; a
 //    report row also times raw_nvrtc in processes of its own, alternated with them.
 //  - repeat compile() of the same source in one process (the in-process cache), per call.
 // Runs without a GPU too (then without a context, for sm_90 or $JITCU_ARCH).
@@ -104,8 +104,10 @@ int run(int argc, char** argv) {
   if (argc >= 4 && std::string(argv[1]) == "--cold-child")
     return cold_child(argv[2], std::atoi(argv[3]), argc > 4 && std::string(argv[4]) == "--context");
   bench::Report report("bench_compile");
-  const int processes = std::max(1, bench::env_int("JITCU_BENCH_COLD_PROCESSES", 8));
-  const int reps_each = std::max(1, bench::env_int("JITCU_BENCH_REPS", 24) / processes);
+  const int processes = std::max(1, bench::env_int("JITCU_BENCH_COLD_PROCESSES", 6));
+  // An even count per process: each side goes first in half the pairs (the second of two
+  // back-to-back compiles can find the caches warmer).
+  const int reps_each = std::max(2, bench::env_int("JITCU_BENCH_REPS", 24) / processes / 2 * 2);
   const bool gpu = jitcu::cuda_available();
   if (!gpu) report.note("no CUDA device (" + jitcu::cuda_unavailable_reason() + "): measured without a context");
   const std::string kernel = bench::seed_kernel().string();
