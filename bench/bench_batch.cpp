@@ -1,5 +1,6 @@
 // 64 distinct sources (the seed kernel plus a kernel with its own constant) compiled cold:
-//  - jitcu, 16 threads each calling compile() on one shared Engine (file i on thread i % 16);
+//  - jitcu, 16 threads each calling compile() on one shared Engine (file i on thread i % 16):
+//    a compile that meets another in NVRTC goes to the engine's worker pool, started in the call;
 //  - jitcu, 16 processes each compiling 4 with its own Engine on one shared cache folder
 //    (the arch is given explicitly, as a compile worker would: no driver start in the children);
 //  - jitcu one by one in one thread (for reference);

@@ -25,6 +25,7 @@ namespace jitcu::detail {
 namespace {
 
 thread_local WorkerProcess* t_worker = nullptr;
+thread_local bool t_on_pool_thread = false;
 
 constexpr int k_poll_slice_ms = 50;  // how often a waiting compile looks at its cancel flag
 
@@ -173,6 +174,8 @@ NvrtcOutput WorkerProcess::compile_again_without_pch(const NvrtcInput& input) {
 
 WorkerProcess* current_worker() { return t_worker; }
 
+bool on_pool_thread() { return t_on_pool_thread; }
+
 WorkerPool::WorkerPool(std::size_t threads, std::filesystem::path worker_path) : worker_path_(std::move(worker_path)) {
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this](std::stop_token stop) { run(stop); });
 }
@@ -191,6 +194,7 @@ void WorkerPool::submit(std::function<void()> job) {
 }
 
 void WorkerPool::run(std::stop_token stop) {
+  t_on_pool_thread = true;
   std::unique_ptr<WorkerProcess> worker;
   while (true) {
     std::function<void()> job;

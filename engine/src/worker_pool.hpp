@@ -43,6 +43,8 @@ class WorkerProcess {
 
 /// The worker process of the calling pool thread; nullptr on any other thread (compile in-process).
 WorkerProcess* current_worker();
+/// True on a pool's thread, also one whose worker could not start (it compiles in-process).
+bool on_pool_thread();
 
 /// Runs jobs on `threads` threads; with a worker path, each thread lazily starts a worker
 /// process that current_worker() returns while its jobs run.

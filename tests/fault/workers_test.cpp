@@ -5,6 +5,13 @@
 #include "test_support.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include <unistd.h>
 
 using namespace jitcu;
 
@@ -78,4 +85,97 @@ TEST_CASE("a missing worker executable is a clear error, and workers can be turn
   test::ScopedEnv missing("JITCU_WORKER", (dir.path() / "no-such-worker").string());
   Engine engine(EngineOptions{.cache_dir = dir.path()});
   CHECK(engine.compile_async(numbered_kernel(2, "off")).get().kernel_names().size() == 1);
+}
+
+namespace {
+
+/// This process's children whose command name starts with `name` (from /proc: real processes).
+int children_named(const std::string& name) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;  // gone meanwhile
+    const auto open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    long parent = 0;
+    rest >> state >> parent;
+    if (parent == ::getpid() && line.compare(open + 1, name.size(), name) == 0) ++count;
+  }
+  return count;
+}
+
+/// Compiles `count` distinct kernels on `count` threads of one Engine, all at once after a
+/// slow compile (CUB's BlockReduce, a second or more) has started on another thread; returns
+/// the modules, the slow one last.
+std::vector<Module> compile_concurrently(Engine& engine, int count, const std::string& salt) {
+  std::vector<std::optional<Module>> made(static_cast<std::size_t>(count) + 1);
+  std::vector<std::exception_ptr> errors(made.size());
+  std::vector<std::jthread> threads;
+  auto run = [&](std::size_t i, const Source& source) {
+    try {
+      made[i] = engine.compile(source);
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  };
+  threads.emplace_back(run, static_cast<std::size_t>(count),
+                       Source::string("#include <cub/block/block_reduce.cuh>\n"
+                                      "extern \"C\" __global__ void slow(float* x) {\n"
+                                      "  using Reduce = cub::BlockReduce<float, 128>;\n"
+                                      "  __shared__ typename Reduce::TempStorage storage;\n"
+                                      "  const float total = Reduce(storage).Sum(x[threadIdx.x]);\n"
+                                      "  if (threadIdx.x == 0) x[0] = total;\n"
+                                      "} // " + salt, "slow.cu"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // it is inside NVRTC by now
+  for (int i = 0; i < count; ++i) threads.emplace_back(run, static_cast<std::size_t>(i), numbered_kernel(i, salt));
+  threads.clear();  // joins
+  for (const auto& error : errors)
+    if (error) std::rethrow_exception(error);
+  std::vector<Module> modules;
+  for (auto& module : made) modules.push_back(std::move(*module));
+  return modules;
+}
+
+}  // namespace
+
+TEST_CASE("plain compiles that meet another in NVRTC go to worker processes, with the same results") {
+  test::TempDir dir("jitcu-workers");
+  const std::string salt = std::to_string(test::test_seed());
+  REQUIRE(children_named("jitcu") == 0);
+  Engine engine(EngineOptions{.cache_dir = dir.path(), .worker_processes = 3});
+  const auto modules = compile_concurrently(engine, 6, salt);
+  for (int i = 0; i < 6; ++i) {
+    CAPTURE(i);
+    CHECK(modules[static_cast<std::size_t>(i)].origin() == Origin::compiled);
+    CHECK(modules[static_cast<std::size_t>(i)].kernel_names() == std::vector<std::string>{"k" + std::to_string(i)});
+    CHECK_FALSE(modules[static_cast<std::size_t>(i)].cache_path().empty());
+  }
+  CHECK(modules[6].kernel_names() == std::vector<std::string>{"slow"});
+  CHECK(engine.store().stats().entries == 7);
+  const int workers = children_named("jitcu");
+  CHECK(workers >= 1);  // the pool started worker processes for the compiles that met the slow one
+  CHECK(workers <= 3);
+  // A lone compile afterwards runs here again, and the modules load from disk in a new engine.
+  CHECK(engine.compile(numbered_kernel(7, salt)).origin() == Origin::compiled);
+  Engine again(EngineOptions{.cache_dir = dir.path(), .worker_processes = 0});
+  for (int i = 0; i < 6; ++i) CHECK(again.compile(numbered_kernel(i, salt)).origin() == Origin::disk_cache);
+}
+
+TEST_CASE("concurrent plain compiles stay in this process with workers off or no worker executable") {
+  test::TempDir dir("jitcu-workers");
+  const std::string salt = std::to_string(test::test_seed());
+  for (const bool missing : {false, true}) {
+    CAPTURE(missing);
+    std::optional<test::ScopedEnv> env;
+    if (missing) env.emplace("JITCU_WORKER", (dir.path() / "no-such-worker").string());
+    Engine engine(EngineOptions{.cache_dir = dir.path() / (missing ? "missing" : "off"), .worker_processes = missing ? 2 : 0});
+    const auto modules = compile_concurrently(engine, 3, salt + (missing ? "m" : "o"));
+    for (int i = 0; i < 3; ++i) CHECK(modules[static_cast<std::size_t>(i)].kernel_names() == std::vector<std::string>{"k" + std::to_string(i)});
+    CHECK(children_named("jitcu") == 0);
+  }
 }
