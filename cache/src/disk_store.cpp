@@ -576,9 +576,10 @@ struct DiskStore::State {
 
   /// A cache hit in one pass: the index read and checked, the blob read and checked against
   /// it, the use recorded. By path, with no descriptor for the folder and no fstat of the index
-  /// or the blob: 7 system calls where there were 11, each a few microseconds on the GPU host. A folder replaced between the two reads fails the checksum, and damage, a
-  /// race or an entry without index is `unsure`: the long way, find_quick() + read_blob(),
-  /// decides and reports. `none`: an intact entry without the blob.
+  /// or the blob: 7 system calls where there were 11 (each 1-2 us in a new process on the GPU
+  /// host). A folder replaced between the two reads fails the checksum; damage, a race or an
+  /// entry without index is `unsure`, and the long way, find_quick() + read_blob(), decides and
+  /// reports. `none`: an intact entry without the blob.
   Quick find_blob_quick(const Key& key, std::string_view name, FoundBlob& found) {
     if (!is_valid_blob_name(name)) return Quick::unsure;
     std::string dir = entry_dir(key);

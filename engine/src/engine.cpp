@@ -21,10 +21,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
-#include <atomic>
 #include <future>
 #include <mutex>
 #include <thread>
