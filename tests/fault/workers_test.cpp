@@ -147,7 +147,8 @@ TEST_CASE("plain compiles that meet another in NVRTC go to worker processes, wit
   test::TempDir dir("jitcu-workers");
   const std::string salt = std::to_string(test::test_seed());
   REQUIRE(children_named("jitcu") == 0);
-  Engine engine(EngineOptions{.cache_dir = dir.path(), .worker_processes = 3});
+  // No PCH: a header PCH left by an earlier test would make the slow compile quick.
+  Engine engine(EngineOptions{.cache_dir = dir.path(), .precompiled_headers = false, .worker_processes = 3});
   const auto modules = compile_concurrently(engine, 6, salt);
   for (int i = 0; i < 6; ++i) {
     CAPTURE(i);
@@ -173,7 +174,8 @@ TEST_CASE("concurrent plain compiles stay in this process with workers off or no
     CAPTURE(missing);
     std::optional<test::ScopedEnv> env;
     if (missing) env.emplace("JITCU_WORKER", (dir.path() / "no-such-worker").string());
-    Engine engine(EngineOptions{.cache_dir = dir.path() / (missing ? "missing" : "off"), .worker_processes = missing ? 2 : 0});
+    Engine engine(EngineOptions{.cache_dir = dir.path() / (missing ? "missing" : "off"), .precompiled_headers = false,
+                                .worker_processes = missing ? 2 : 0});
     const auto modules = compile_concurrently(engine, 3, salt + (missing ? "m" : "o"));
     for (int i = 0; i < 3; ++i) CHECK(modules[static_cast<std::size_t>(i)].kernel_names() == std::vector<std::string>{"k" + std::to_string(i)});
     CHECK(children_named("jitcu") == 0);
