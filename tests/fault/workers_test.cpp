@@ -161,7 +161,7 @@ TEST_CASE("plain compiles that meet another in NVRTC go to worker processes, wit
   const int workers = children_named("jitcu");
   CHECK(workers >= 1);  // the pool started worker processes for the compiles that met the slow one
   CHECK(workers <= 3);
-  // A lone compile afterwards runs here again, and the modules load from disk in a new engine.
+  // A compile after the race works, and the modules load from disk in a new engine.
   CHECK(engine.compile(numbered_kernel(7, salt)).origin() == Origin::compiled);
   Engine again(EngineOptions{.cache_dir = dir.path(), .worker_processes = 0});
   for (int i = 0; i < 6; ++i) CHECK(again.compile(numbered_kernel(i, salt)).origin() == Origin::disk_cache);
