@@ -30,11 +30,7 @@ using bench::Json;
 bench::NvrtcApi loaded_nvrtc() {
   void* handle = dlopen("libnvrtc.so.13", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
   bench::require(handle != nullptr, "NVRTC is not loaded in this process after a jitcu compile");
-  auto symbol = [&](const char* name) {
-    void* found = dlsym(handle, name);
-    bench::require(found != nullptr, std::string("libnvrtc has no ") + name);
-    return found;
-  };
+  auto symbol = [&](const char* name) { return bench::symbol_in(handle, "libnvrtc", name); };
   bench::NvrtcApi api{};
   api.create_program = reinterpret_cast<decltype(api.create_program)>(symbol("nvrtcCreateProgram"));
   api.compile_program = reinterpret_cast<decltype(api.compile_program)>(symbol("nvrtcCompileProgram"));
@@ -122,19 +118,16 @@ int run(int argc, char** argv) {
                                           std::to_string(reps_each), "2"};
   if (gpu) raw_command.push_back("--context");
   std::vector<double> raw_ms, raw_own_ms, jitcu_ms, jitcu_nvrtc_ms;
-  auto append = [](std::vector<double>& to, const Json& stats) {
-    for (double ms : bench::samples_of(stats)) to.push_back(ms);
-  };
   for (int round = 0; round < processes; ++round) {
     for (int slot = 0; slot < 2; ++slot) {
       if ((round + slot) % 2 == 0) {
         const Json side = bench::run_json_child(jitcu_command, {}, 120);
-        append(jitcu_ms, side["results"]["cold_compile_ms"]);
-        append(jitcu_nvrtc_ms, side["results"]["nvrtc_ms"]);
-        append(raw_ms, side["results"]["raw_ms"]);
+        bench::append_samples_of(jitcu_ms, side["results"]["cold_compile_ms"]);
+        bench::append_samples_of(jitcu_nvrtc_ms, side["results"]["nvrtc_ms"]);
+        bench::append_samples_of(raw_ms, side["results"]["raw_ms"]);
       } else {
         const Json raw = bench::run_json_child(raw_command, {}, 120);
-        append(raw_own_ms, raw["results"]["compile_ms"]);
+        bench::append_samples_of(raw_own_ms, raw["results"]["compile_ms"]);
         report.info("raw_options", raw["info"]["options"]);
         report.info("nvrtc", raw["info"]["nvrtc"]);
       }

@@ -32,11 +32,7 @@ class RawLauncher {
   explicit RawLauncher(const std::string& cubin_path) {
     void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
     bench::require(driver != nullptr, "the CUDA driver is not loaded in this process after a jitcu launch");
-    auto symbol = [&](const char* name) {
-      void* found = dlsym(driver, name);
-      bench::require(found != nullptr, std::string("libcuda has no ") + name);
-      return found;
-    };
+    auto symbol = [&](const char* name) { return bench::symbol_in(driver, "libcuda", name); };
     launch_ = reinterpret_cast<decltype(&cuLaunchKernel)>(symbol("cuLaunchKernel"));
     auto load = reinterpret_cast<decltype(&cuLibraryLoadData)>(symbol("cuLibraryLoadData"));
     auto get_kernel = reinterpret_cast<decltype(&cuLibraryGetKernel)>(symbol("cuLibraryGetKernel"));
@@ -129,18 +125,15 @@ int run(int argc, char** argv) {
   const std::vector<std::string> jitcu_command = {(bench::executable_dir() / "bench_launch").string(), "--child",
                                                   cache.path().string(), std::to_string(launches), std::to_string(reps)};
   std::vector<double> raw_us, raw_own_us, checked_us, packed_us;
-  auto append = [](std::vector<double>& to, const Json& stats) {
-    for (double us : bench::samples_of(stats)) to.push_back(us);
-  };
   for (int round = 0; round < processes; ++round) {
     for (int slot = 0; slot < 2; ++slot) {
       if ((round + slot) % 2 == 0) {
-        append(raw_own_us, bench::run_json_child(raw_command, {}, 120)["results"]["launch_us"]);
+        bench::append_samples_of(raw_own_us, bench::run_json_child(raw_command, {}, 120)["results"]["launch_us"]);
       } else {
         const Json side = bench::run_json_child(jitcu_command, {}, 120);  // a failed check fails it
-        append(checked_us, side["results"]["checked_us"]);
-        append(packed_us, side["results"]["packed_us"]);
-        append(raw_us, side["results"]["raw_us"]);
+        bench::append_samples_of(checked_us, side["results"]["checked_us"]);
+        bench::append_samples_of(packed_us, side["results"]["packed_us"]);
+        bench::append_samples_of(raw_us, side["results"]["raw_us"]);
         for (const auto& [name, passed] : side["checks"].items()) report.check(name, passed.get<bool>());
       }
     }

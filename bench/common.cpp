@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -84,6 +85,11 @@ std::vector<double> samples_of(const Json& stats) {
   return stats["samples"].get<std::vector<double>>();
 }
 
+void append_samples_of(std::vector<double>& to, const Json& stats) {
+  const std::vector<double> more = samples_of(stats);
+  to.insert(to.end(), more.begin(), more.end());
+}
+
 Json stats(std::vector<double> samples, std::string_view unit) {
   require(!samples.empty(), "no samples for a measurement in " + std::string(unit));
   for (double s : samples) require(std::isfinite(s) && s >= 0, "a sample is negative or not finite");
@@ -147,6 +153,12 @@ bool library_mapped(std::string_view name) {
   while (std::getline(maps, line))
     if (line.find(name) != std::string::npos) return true;
   return false;
+}
+
+void* symbol_in(void* handle, std::string_view library, const char* name) {
+  void* found = dlsym(handle, name);
+  require(found != nullptr, std::string(library) + " has no " + name);
+  return found;
 }
 
 std::string read_file(const fs::path& path) {

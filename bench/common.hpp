@@ -77,6 +77,8 @@ constexpr std::size_t k_max_kept_samples = 64;
 Json stats(std::vector<double> samples, std::string_view unit);
 /// The samples a stats() object kept.
 std::vector<double> samples_of(const Json& stats);
+/// Appends the samples a stats() object kept to `to` (merging children's measurements).
+void append_samples_of(std::vector<double>& to, const Json& stats);
 /// The median of samples (throws Failure when empty).
 double median(std::vector<double> samples);
 
@@ -106,6 +108,8 @@ std::filesystem::path executable_dir();
 std::filesystem::path sibling(std::string_view name);
 /// True when a library whose path contains `name` is mapped into this process (/proc/self/maps).
 bool library_mapped(std::string_view name);
+/// `name` in a library opened with dlopen (`library` names it in the message); Failure if absent.
+void* symbol_in(void* handle, std::string_view library, const char* name);
 
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, std::string_view text);

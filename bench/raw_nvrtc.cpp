@@ -42,11 +42,7 @@ bench::Compiled compile_file(const fs::path& path, const std::vector<std::string
 void bring_up_context() {
   void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!driver) throw bench::NoDevice(std::string("dlopen(libcuda.so.1): ") + dlerror());
-  auto symbol = [&](const char* name) {
-    void* found = dlsym(driver, name);
-    require(found != nullptr, std::string("libcuda.so.1 has no ") + name);
-    return found;
-  };
+  auto symbol = [&](const char* name) { return bench::symbol_in(driver, "libcuda.so.1", name); };
   auto init = reinterpret_cast<decltype(&cuInit)>(symbol("cuInit"));
   auto device_get = reinterpret_cast<decltype(&cuDeviceGet)>(symbol("cuDeviceGet"));
   auto retain = reinterpret_cast<decltype(&cuDevicePrimaryCtxRetain)>(symbol("cuDevicePrimaryCtxRetain"));
