@@ -10,6 +10,7 @@
 #include <cuda.h>
 #include <dlfcn.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <mutex>
@@ -233,10 +234,15 @@ std::string unsupported_ptx_text(const std::string& image) {
 
 }  // namespace
 
-LibraryHandle load_library(const std::string& image, const std::string& what) {
+LibraryHandle load_library(const std::string& image, const std::string& what, bool image_kept) {
   ensure_context();
   CUlibrary library = nullptr;
-  const CUresult rc = driver().cuLibraryLoadData(&library, image.data(), nullptr, nullptr, 0, nullptr, nullptr, 0);
+  // Without the hint the driver copies the image: a second copy of every module, and on a cache
+  // hit in a new process two more fresh heap pages for the seed kernel's cubin.
+  CUlibraryOption options[] = {CU_LIBRARY_BINARY_IS_PRESERVED};
+  void* values[] = {reinterpret_cast<void*>(std::uintptr_t{1})};
+  const CUresult rc = driver().cuLibraryLoadData(&library, image.data(), nullptr, nullptr, 0, options, values,
+                                                 image_kept ? 1u : 0u);
   if (rc == CUDA_SUCCESS) return library;
   throw cuda_error("cuLibraryLoadData", rc, "loading " + what,
                    rc == CUDA_ERROR_UNSUPPORTED_PTX_VERSION ? unsupported_ptx_text(image) : advice(rc));

@@ -24,7 +24,9 @@ int default_device_ordinal();
 std::string device_arch(int ordinal);
 
 /// Loads a cubin or PTX image, context-independent (cuLibraryLoadData). `what` names it in errors.
-LibraryHandle load_library(const std::string& image, const std::string& what);
+/// `image_kept`: the caller keeps `image` unchanged until unload_library(), so the driver may use
+/// it in place instead of copying it (CU_LIBRARY_BINARY_IS_PRESERVED).
+LibraryHandle load_library(const std::string& image, const std::string& what, bool image_kept);
 void unload_library(LibraryHandle library) noexcept;
 /// The kernel `symbol` of a loaded library; throws CudaError. The driver loads lazily, so an
 /// image that cannot run here (a cubin of another GPU, PTX newer than the driver) fails here:

@@ -40,10 +40,10 @@ std::string module_label(const ModuleState& module) {
 
 /// Loads `image` and looks its first kernel up at once: the driver loads into the context
 /// lazily, so a cubin for another GPU or PTX newer than the driver fails at that lookup, and
-/// it must fail here, where the cubin can still fall back to PTX.
+/// it must fail here, where the cubin can still fall back to PTX. `image_kept`: see load_library.
 std::pair<LibraryHandle, KernelHandle> load_and_probe(const ModuleState& module, const std::string& image,
-                                                      const std::string& what) {
-  LibraryHandle library = load_library(image, what);
+                                                      const std::string& what, bool image_kept) {
+  LibraryHandle library = load_library(image, what, image_kept);
   if (module.kernels.empty()) return {library, nullptr};
   try {
     return {library, library_kernel(library, module.kernels.front().symbol, image, what)};
@@ -62,18 +62,19 @@ LibraryHandle ModuleState::library() const {
   }
   const std::string what = module_label(*this) + " for " + arch;
   std::pair<LibraryHandle, KernelHandle> made;
+  // `image` lives, unchanged, as long as this module, which unloads the library first.
   if (image_is_ptx) {
-    made = load_and_probe(*this, image, what + " from PTX");
+    made = load_and_probe(*this, image, what + " from PTX", true);
   } else {
     try {
-      made = load_and_probe(*this, image, what);
+      made = load_and_probe(*this, image, what, true);
     } catch (const CudaError& error) {
       if (!is_wrong_binary_error(error.result())) throw;
       jitcu::log().info("the {} cubin of '{}' does not run on this GPU ({}); loading its PTX instead (driver JIT)",
                  arch, source_name, error.result_name());
       std::string text = ptx();
       text.push_back('\0');
-      made = load_and_probe(*this, text, what + " from PTX");
+      made = load_and_probe(*this, text, what + " from PTX", false);  // `text` dies here: the driver copies it
     }
   }
   std::lock_guard lock(mutex);
