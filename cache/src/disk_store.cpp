@@ -246,20 +246,32 @@ std::string read_checked_blob(int at_fd, const char* path, std::string_view name
 
 /// The hit's read of an entry's index: no fstat, and a short read taken as the end. An index
 /// ends in a checksum of itself, so a read cut short fails view_index() and the long way decides.
-bool read_index_quickly(const std::string& path, std::string& text) {
-  // One page, not a string's resize(): that writes zeros over all of it, and a larger block
-  // makes malloc touch a page further on. An index of a few kernels is about 1 KiB.
-  constexpr std::size_t k_room = 4096;
-  UniqueFd fd = open_at(AT_FDCWD, path.c_str(), O_RDONLY | O_NOFOLLOW);
-  if (!fd) return false;
-  const std::unique_ptr<char[]> room(new char[k_room]);
-  ssize_t got = 0;
-  do got = ::read(fd.get(), room.get(), k_room); while (got < 0 && errno == EINTR);
-  if (got <= 0) return false;
-  text.assign(room.get(), static_cast<std::size_t>(got));
-  // A full page: read on to the end (a large module's index).
-  return static_cast<std::size_t>(got) < k_room || read_all(fd.get(), text, k_meta_max_bytes) == 0;
-}
+/// The hit's copy of an index: on the stack when it fits one page (an index of a few kernels is
+/// about 1 KiB), where the heap would hand out fresh pages, each a page fault in a new process
+/// (about 2.5 us on the H100 host), and push every later allocation, the driver's included, a
+/// page further on. A larger index spills into a string.
+class IndexText {
+ public:
+  std::string_view text() const { return spill_.empty() ? std::string_view(room_, size_) : std::string_view(spill_); }
+
+  /// False when the file is missing or unreadable; the long path, find_quick(), then says why.
+  bool read(const std::string& path) {
+    UniqueFd fd = open_at(AT_FDCWD, path.c_str(), O_RDONLY | O_NOFOLLOW);
+    if (!fd) return false;
+    ssize_t got = 0;
+    do got = ::read(fd.get(), room_, sizeof room_); while (got < 0 && errno == EINTR);
+    if (got <= 0) return false;
+    size_ = static_cast<std::size_t>(got);
+    if (size_ < sizeof room_) return true;
+    spill_.assign(room_, size_);  // a full page: read on to the end (a large module's index)
+    return read_all(fd.get(), spill_, k_meta_max_bytes) == 0;
+  }
+
+ private:
+  char room_[4096];
+  std::size_t size_ = 0;
+  std::string spill_;
+};
 
 /// The hit's read of a blob whose size and checksum its index gave: the size bounds the read,
 /// so no fstat. False on anything unexpected; read_checked_blob() then says what.
@@ -583,9 +595,9 @@ struct DiskStore::State {
   Quick find_blob_quick(const Key& key, std::string_view name, FoundBlob& found) {
     if (!is_valid_blob_name(name)) return Quick::unsure;
     std::string dir = entry_dir(key);
-    std::string index;
-    if (!read_index_quickly(path_text::join(dir, k_index_file), index)) return Quick::unsure;
-    const IndexView view = view_index(index, key, name);
+    IndexText index;
+    if (!index.read(path_text::join(dir, k_index_file))) return Quick::unsure;
+    const IndexView view = view_index(index.text(), key, name);
     if (!view.problem.empty()) return Quick::unsure;
     if (!view.blob) return Quick::none;
     if (!read_blob_of_known_size(path_text::join(dir, name), view.blob->size_bytes, view.blob->sha256, found.bytes))
