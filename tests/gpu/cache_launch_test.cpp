@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <string>
 
 using namespace jitcu;
 using namespace jitcu::test;
@@ -50,6 +52,45 @@ TEST_CASE("a disk hit in this process, through a new Engine, launches correctly"
   std::vector<float> want(n);
   for (std::size_t i = 0; i < n; ++i) want[i] = a[i] * b[i];
   CHECK_SAME_VALUES(c, want);
+}
+
+TEST_CASE("kernels whose Engine and Module are gone load and launch after the heap was reused") {
+  // The driver uses the module's image in place (CU_LIBRARY_BINARY_IS_PRESERVED), and the code
+  // loads at the first launch: the image must live as long as any Kernel of the module.
+  const unsigned seed = test_seed();
+  INFO("seed=" << seed);
+  std::mt19937 rng(seed);
+  TempDir cache;
+  { REQUIRE(engine_in(cache).compile(seed_source()).origin() == Origin::compiled); }
+  std::optional<Kernel> dot, saxpy;
+  std::optional<MulAdd> mul_add;
+  {
+    auto engine = engine_in(cache);
+    const Module hit = engine.compile(seed_source());
+    REQUIRE(hit.origin() == Origin::disk_cache);
+    dot = hit.kernel("dot_product");
+    saxpy = hit.kernel("saxpy");
+    mul_add.emplace(hit, "saxpy");
+  }
+  const auto churn = [&] {  // freed blocks written over, as a dangling image would be
+    std::vector<std::string> blocks;
+    for (int i = 0; i < 64; ++i) blocks.emplace_back(1024 + rng() % 65536, static_cast<char>(rng()));
+  };
+  churn();
+  const std::size_t n = 1 + rng() % 100'000;
+  const auto a = random_floats(rng, n);
+  const auto b = random_floats(rng, n);
+  std::vector<float> c(n, std::numeric_limits<float>::quiet_NaN());
+  dot->launch(grid_for(n, 256), 256, in(a), in(b), out(c), static_cast<int>(n));
+  std::vector<float> want(n);
+  for (std::size_t i = 0; i < n; ++i) want[i] = a[i] * b[i];
+  CHECK_SAME_VALUES(c, want);
+  churn();
+  const float alpha = std::uniform_real_distribution<float>(-4.0f, 4.0f)(rng);
+  std::vector<float> y = b;
+  saxpy->launch(grid_for(n, 256), 256, alpha, in(a), inout(y), static_cast<int>(n));  // a second lookup
+  for (std::size_t i = 0; i < n; ++i) want[i] = (*mul_add)(alpha, a[i], b[i]);
+  CHECK_SAME_VALUES(y, want);
 }
 
 TEST_CASE("a second process compiles from the warm cache without NVRTC and launches correctly") {
