@@ -1,6 +1,7 @@
 #include <jitcu/cache/disk_store.hpp>
 
 #include "entry_index.hpp"
+#include "fast_checksum.hpp"
 #include "file_lock.hpp"
 #include "meta.hpp"
 #include "posix_io.hpp"
@@ -273,16 +274,16 @@ class IndexText {
   std::string spill_;
 };
 
-/// The hit's read of a blob whose size and checksum its index gave: the size bounds the read,
+/// The hit's read of a blob whose size and checksums its index gave: the size bounds the read,
 /// so no fstat. False on anything unexpected; read_checked_blob() then says what.
-bool read_blob_of_known_size(const std::string& path, std::uint64_t size_bytes, std::string_view sha256,
-                             std::string& bytes) {
+bool read_blob_of_known_size(const std::string& path, const BlobView& blob, std::string& bytes) {
   UniqueFd fd = open_at(AT_FDCWD, path.c_str(), O_RDONLY | O_NOFOLLOW);
   if (!fd) return false;
   bytes.clear();
-  bytes.reserve(static_cast<std::size_t>(size_bytes) + 1);  // + 1: a longer file shows as one byte more
-  if (read_all(fd.get(), bytes, size_bytes + 1, size_bytes) != 0) return false;
-  return bytes.size() == size_bytes && sha256_hex(bytes) == sha256;
+  bytes.reserve(static_cast<std::size_t>(blob.size_bytes) + 1);  // + 1: a longer file shows as one byte more
+  if (read_all(fd.get(), bytes, blob.size_bytes + 1, blob.size_bytes) != 0) return false;
+  if (bytes.size() != blob.size_bytes) return false;
+  return blob.xxh3.empty() ? sha256_hex(bytes) == blob.sha256 : xxh3_hex(bytes) == blob.xxh3;
 }
 
 std::string read_checked_blob(const std::string& dir, const std::string& name, const BlobInfo& info,
@@ -600,7 +601,7 @@ struct DiskStore::State {
     const IndexView view = view_index(index.text(), key, name);
     if (!view.problem.empty()) return Quick::unsure;
     if (!view.blob) return Quick::none;
-    if (!read_blob_of_known_size(path_text::join(dir, name), view.blob->size_bytes, view.blob->sha256, found.bytes))
+    if (!read_blob_of_known_size(path_text::join(dir, name), *view.blob, found.bytes))
       return Quick::unsure;
     record_use([&](struct stat& info) { return ::stat(dir.c_str(), &info) == 0; },
                [&](const struct timespec* times) { return ::utimensat(AT_FDCWD, dir.c_str(), times, 0) == 0; });
@@ -673,7 +674,7 @@ struct DiskStore::State {
     const auto created = Clock::now();
     const auto records = blob_records(entry);
     staging.write_file(k_meta_file, make_meta_text(key, entry, records, created));
-    staging.write_file(k_index_file, make_index_text(key, records, entry.summary, unix_ns(created)));
+    staging.write_file(k_index_file, make_index_text(key, records, entry.blobs, entry.summary, unix_ns(created)));
 
     std::vector<Retired> retired;
     bool published = false;

@@ -13,9 +13,11 @@ namespace jitcu::cache::detail {
 
 constexpr std::string_view k_index_file = "index";
 
-/// The index text for an entry published under `key` with these blobs and engine summary.
+/// The index text for an entry published under `key` with these blobs (records and bytes, by
+/// name) and engine summary.
 std::string make_index_text(const Key& key, const std::map<std::string, BlobInfo>& blobs,
-                            std::string_view summary, std::int64_t created_unix_ns);
+                            const std::map<std::string, std::string>& blob_bytes, std::string_view summary,
+                            std::int64_t created_unix_ns);
 
 /// Outcome of reading an index: the entry (key, blobs, summary, created; meta left null) or
 /// what is wrong with it ("index: ...").
@@ -24,10 +26,11 @@ using IndexCheck = MetaCheck;
 /// Parses and verifies an index's text for the entry in the folder named `folder_key`.
 IndexCheck check_index(std::string_view text, const Key& folder_key);
 
-/// One blob's recorded size and checksum, viewed in an index's text.
+/// One blob's recorded size and checksums, viewed in an index's text.
 struct BlobView {
   std::uint64_t size_bytes = 0;
   std::string_view sha256;
+  std::string_view xxh3;  // what a hit checks; empty in an index of version 1, where it is sha256
 };
 
 /// What a cache hit needs from an index, as views into its text: one blob's record (nullopt
