@@ -44,6 +44,18 @@ std::int64_t now_ns() {
       .count();
 }
 
+/// Counts one running compile in `count` for as long as it lives.
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<int>& count) : count_(count) { count_.fetch_add(1); }
+  ~InFlight() { count_.fetch_sub(1); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::atomic<int>& count_;
+};
+
 /// A header's stat data, to notice an edit without reading it.
 struct HeaderStamp {
   std::string path;
@@ -144,6 +156,7 @@ struct Engine::Impl {
   std::mutex pool_mutex;
   std::unique_ptr<detail::WorkerPool> pool;
   std::atomic<int> compiling_here{0};          // NVRTC compiles running on this process's threads
+  std::atomic<int> compiling_in_workers{0};    // plain compile()s this engine handed to workers
   std::atomic<bool> no_worker_binary{false};   // plain compiles then stay in this process
 
   explicit Impl(EngineOptions o) : options(std::move(o)) {
@@ -416,7 +429,8 @@ struct Engine::Impl {
                                 !detail::include_lines(source.text()).empty();
     if ((worker || offload) && input.precompiled_headers)
       input.pch_file = detail::persistent_pch_stem(detail::worker_pch_folder(cache_dir), source.text(), input.options, headers);
-    auto output = worker ? worker->compile(input) : offload ? compile_in_worker(*offload, input) : compile_here(input);
+    auto output = worker ? worker->compile(input) : offload ? compile_in_worker(*offload, input, compiling_in_workers)
+                                                              : compile_here(input);
     if (output.cancelled)
       throw CompileCancelled(fmt::format("compiling {} was cancelled {}; nothing was cached", source.name(),
                                          compile_options.cancel && compile_options.cancel->load()
@@ -434,21 +448,21 @@ struct Engine::Impl {
   }
 
   detail::NvrtcOutput compile_here(const detail::NvrtcInput& input) {
-    compiling_here.fetch_add(1);
-    struct Done {
-      std::atomic<int>& count;
-      ~Done() { count.fetch_sub(1); }
-    } done{compiling_here};
+    const InFlight counted(compiling_here);
     return detail::nvrtc_compile(input);
   }
 
-  /// The worker pool for a plain compile() that finds another thread of this process in NVRTC,
-  /// else nullptr (compile here). NVRTC contends with itself inside a process: 16 threads of
-  /// one process reached 2.4-3.8x of one-by-one on the H100 host, 16 worker processes 10-13x.
-  /// A lone compile stays in this process (lowest latency), and so does every compile when
-  /// workers are off or their executable cannot be found.
+  /// The worker pool for a plain compile() that meets another one of this engine's, in NVRTC in
+  /// this process or handed to a worker, else nullptr (compile here). NVRTC contends with itself
+  /// inside a process: 16 threads of one process reached 2.4-3.8x of one-by-one on the H100
+  /// host, 16 worker processes 10-13x. A compile meeting only worker-run ones goes to the pool
+  /// too: kept here, the one thread that began first compiled every later source of its own in
+  /// this process, beside 16 busy workers, and its four compiles in a row were the batch's
+  /// slowest path. A lone compile stays in this process (lowest latency), and so does every
+  /// compile when workers are off or their executable cannot be found.
   detail::WorkerPool* pool_for_concurrent_compile() {
-    if (compiling_here.load() == 0 || no_worker_binary.load() || detail::on_pool_thread() || worker_count() == 0)
+    if ((compiling_here.load() == 0 && compiling_in_workers.load() == 0) || no_worker_binary.load() ||
+        detail::on_pool_thread() || worker_count() == 0)
       return nullptr;  // on a pool thread: waiting for the pool could wait for itself
     try {
       return &worker_pool();
@@ -462,7 +476,9 @@ struct Engine::Impl {
   /// Runs NVRTC in a worker process of the pool and waits. A worker that dies or passes the
   /// deadline is an error, as for compile_async(): the compile is not retried here, where the
   /// same crash would take the user's process down.
-  static detail::NvrtcOutput compile_in_worker(detail::WorkerPool& pool, const detail::NvrtcInput& input) {
+  static detail::NvrtcOutput compile_in_worker(detail::WorkerPool& pool, const detail::NvrtcInput& input,
+                                               std::atomic<int>& in_flight) {
+    const InFlight counted(in_flight);
     std::promise<detail::NvrtcOutput> result;
     auto output = result.get_future();
     pool.submit([&input, &result] {

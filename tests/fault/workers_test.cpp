@@ -167,6 +167,59 @@ TEST_CASE("plain compiles that meet another in NVRTC go to worker processes, wit
   for (int i = 0; i < 6; ++i) CHECK(again.compile(numbered_kernel(i, salt)).origin() == Origin::disk_cache);
 }
 
+TEST_CASE("a plain compile that meets only a worker-run one goes to a worker as well") {
+  // The thread that began first used to keep compiling here while the others' compiles ran in
+  // workers. Here: a slow compile in this process, a slower one that meets it (a worker), and,
+  // once the first is done, a quick one that meets only the worker-run one.
+  test::TempDir dir("jitcu-workers");
+  const std::string salt = std::to_string(test::test_seed());
+  REQUIRE(children_named("jitcu") == 0);
+  Engine engine(EngineOptions{.cache_dir = dir.path(), .precompiled_headers = false, .worker_processes = 3});
+  const auto cub_kernel = [&](const std::string& name, const std::string& headers, const std::string& body) {
+    return Source::string(headers + "extern \"C\" __global__ void " + name + "(float* x) {\n" + body + "\n} // " + salt,
+                          name + ".cu");
+  };
+  std::exception_ptr first_error, slower_error;
+  std::atomic<bool> slower_done{false};
+  std::jthread first([&] {
+    try {
+      engine.compile(cub_kernel("reduce", "#include <cub/block/block_reduce.cuh>\n",
+                                "using R = cub::BlockReduce<float, 128>; __shared__ R::TempStorage t;\n"
+                                "const float s = R(t).Sum(x[threadIdx.x]); if (threadIdx.x == 0) x[0] = s;"));
+    } catch (...) {
+      first_error = std::current_exception();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first is inside NVRTC by now
+  std::jthread slower([&] {  // three more CUB algorithms: it outlasts the first
+    try {
+      engine.compile(cub_kernel(
+          "sorts",
+          "#include <cub/block/block_radix_sort.cuh>\n#include <cub/block/block_scan.cuh>\n"
+          "#include <cub/block/block_histogram.cuh>\n",
+          "using S = cub::BlockRadixSort<float, 128, 4>; using C = cub::BlockScan<float, 128>;\n"
+          "using H = cub::BlockHistogram<unsigned char, 128, 4, 256>;\n"
+          "__shared__ union { S::TempStorage s; C::TempStorage c; H::TempStorage h; } t;\n"
+          "float k[4] = {x[threadIdx.x], x[threadIdx.x + 128], x[threadIdx.x + 256], x[threadIdx.x + 384]};\n"
+          "S(t.s).Sort(k); __syncthreads(); float p; C(t.c).ExclusiveSum(k[0], p); x[threadIdx.x] = p;\n"
+          "__syncthreads(); __shared__ unsigned int bins[256]; unsigned char v[4] = {1, 2, 3, 4};\n"
+          "H(t.h).Histogram(v, bins);"));
+    } catch (...) {
+      slower_error = std::current_exception();
+    }
+    slower_done = true;
+  });
+  first.join();
+  if (first_error) std::rethrow_exception(first_error);
+  REQUIRE_MESSAGE(!slower_done, "the slower compile finished first: the case could not be set up");
+  CHECK(children_named("jitcu") == 1);  // the slower one's worker
+  CHECK(engine.compile(numbered_kernel(0, salt)).origin() == Origin::compiled);
+  CHECK(children_named("jitcu") == 2);  // the quick one ran in a second worker, not here
+  slower.join();
+  if (slower_error) std::rethrow_exception(slower_error);
+  CHECK(engine.store().stats().entries == 3);
+}
+
 TEST_CASE("concurrent plain compiles stay in this process with workers off or no worker executable") {
   test::TempDir dir("jitcu-workers");
   const std::string salt = std::to_string(test::test_seed());

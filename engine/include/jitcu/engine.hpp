@@ -36,8 +36,9 @@ struct EngineOptions {
   /// Processes that compile_async and compile_many run NVRTC in (NVRTC contends with itself
   /// inside one process; workers also survive NVRTC crashes and can be killed at a deadline).
   /// -1: $JITCU_WORKERS, else the number of cores up to 16; 0: threads in this process.
-  /// compile() runs NVRTC in the calling thread, unless another thread of this process is in
-  /// NVRTC already: then it waits for a worker process to compile it (as compile_async would).
+  /// compile() runs NVRTC in the calling thread, unless another compile() of this engine is
+  /// running (here or in a worker): then it waits for a worker process to compile it (as
+  /// compile_async would).
   int worker_processes = -1;
 };
 
@@ -53,8 +54,8 @@ class Engine {
 
   /// Compiles `source` (or finds it in the cache). Throws CompileError with NVRTC's log, the
   /// source name and the first error's line and excerpt; Error for a bad option or header.
-  /// NVRTC runs in this thread, or in a worker process when another thread is compiling
-  /// (see EngineOptions::worker_processes).
+  /// NVRTC runs in this thread, or in a worker process when another compile() of this engine
+  /// is running (see EngineOptions::worker_processes).
   Module compile(const Source& source, const CompileOptions& options = {});
 
   /// Compiles in the background, in a worker process (unless workers are off); the future
