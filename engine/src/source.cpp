@@ -15,7 +15,7 @@
 namespace jitcu {
 
 Source::Source(std::string text, std::string name, std::string directory, bool from_file)
-    : text_(std::move(text)), name_(std::move(name)), directory_(std::move(directory)), from_file_(from_file) {}
+    : data_(std::make_shared<const Data>(Data{std::move(text), std::move(name), std::move(directory), from_file})) {}
 
 namespace {
 

@@ -77,3 +77,19 @@ TEST_CASE("a relative Source::file keeps the path as given and finds its headers
   const Module module = engine.compile(source);
   CHECK(module.has_kernel("k"));
 }
+
+TEST_CASE("copies of a Source share its text; a moved-from Source still reads the same") {
+  std::mt19937 rng(test::test_seed());
+  std::string text = "// " + std::to_string(rng()) + "\nextern \"C\" __global__ void k() {}\n";
+  const Source original = Source::string(text, "dir/copied.cu");
+  const Source copy = original;
+  CHECK(&copy.text() == &original.text());  // one text, not two
+  Source moved_from = original;
+  const Source moved = std::move(moved_from);
+  for (const Source* source : std::initializer_list<const Source*>{&copy, &moved, &moved_from}) {
+    CHECK(source->text() == text);
+    CHECK(source->name() == "dir/copied.cu");
+    CHECK(source->directory_string() == original.directory_string());
+    CHECK_FALSE(source->from_file());
+  }
+}

@@ -1,6 +1,7 @@
 #pragma once
 // Kernel source: a file on disk or a string with a name.
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace jitcu {
@@ -17,21 +18,30 @@ class Source {
   /// folder part of `name`, if any, else the current directory).
   static Source string(std::string text, std::string name = "jitcu_program.cu");
 
-  const std::string& text() const { return text_; }
-  const std::string& name() const { return name_; }
+  // Copies share the text; no move operations, so a moved-from Source still reads the same.
+  Source(const Source&) = default;
+  Source& operator=(const Source&) = default;
+
+  const std::string& text() const { return data_->text; }
+  const std::string& name() const { return data_->name; }
   /// Folder that quoted includes of the main source are resolved in (absolute, normal).
-  std::filesystem::path directory() const { return directory_; }
+  std::filesystem::path directory() const { return data_->directory; }
   /// directory() as text, without std::filesystem (whose first use costs a cache hit ~40 us).
-  const std::string& directory_string() const { return directory_; }
+  const std::string& directory_string() const { return data_->directory; }
   /// True for Source::file.
-  bool from_file() const { return from_file_; }
+  bool from_file() const { return data_->from_file; }
 
  private:
+  struct Data {
+    std::string text;
+    std::string name;
+    std::string directory;
+    bool from_file = false;
+  };
   Source(std::string text, std::string name, std::string directory, bool from_file);
-  std::string text_;
-  std::string name_;
-  std::string directory_;
-  bool from_file_ = false;
+  // Shared, never changed: a copy (the engine keeps one of every source it compiles) is a
+  // reference count, not another copy of the text.
+  std::shared_ptr<const Data> data_;
 };
 
 }  // namespace jitcu
