@@ -155,7 +155,7 @@ struct Engine::Impl {
   std::string cache_dir;  // empty when the cache is in memory only
   std::mutex pool_mutex;
   std::unique_ptr<detail::WorkerPool> pool;
-  std::atomic<int> compiling_here{0};          // NVRTC compiles running on this process's threads
+  std::atomic<int> compiling_here{0};          // this engine's NVRTC compiles running in this process
   std::atomic<int> compiling_in_workers{0};    // plain compile()s this engine handed to workers
   std::atomic<bool> no_worker_binary{false};   // plain compiles then stay in this process
 
@@ -452,18 +452,22 @@ struct Engine::Impl {
     return detail::nvrtc_compile(input);
   }
 
-  /// The worker pool for a plain compile() that meets another one of this engine's, in NVRTC in
-  /// this process or handed to a worker, else nullptr (compile here). NVRTC contends with itself
-  /// inside a process: 16 threads of one process reached 2.4-3.8x of one-by-one on the H100
-  /// host, 16 worker processes 10-13x. A compile meeting only worker-run ones goes to the pool
-  /// too: kept here, the one thread that began first compiled every later source of its own in
-  /// this process, beside 16 busy workers, and its four compiles in a row were the batch's
-  /// slowest path. A lone compile stays in this process (lowest latency), and so does every
-  /// compile when workers are off or their executable cannot be found.
+  /// The worker pool for a plain compile() that meets another one of this engine's, else nullptr
+  /// (compile here). NVRTC contends with itself inside a process: 16 threads of one process
+  /// reached 2.4-3.8x of one-by-one on the H100 host, 16 worker processes 10-13x. One inside
+  /// NVRTC here sends it to the pool; ones only in workers do while a worker is free (kept here,
+  /// the thread that began first compiled all its later sources in this process beside 16 busy
+  /// workers, the batch's slowest path; with all workers busy, here runs it sooner). A lone
+  /// compile stays in this process (lowest latency), and so does every compile when workers are
+  /// off or their executable cannot be found.
   detail::WorkerPool* pool_for_concurrent_compile() {
-    if ((compiling_here.load() == 0 && compiling_in_workers.load() == 0) || no_worker_binary.load() ||
-        detail::on_pool_thread() || worker_count() == 0)
+    const bool one_here = compiling_here.load() > 0;
+    const int in_workers = compiling_in_workers.load();
+    if (!one_here && in_workers == 0) return nullptr;  // a lone compile
+    if (no_worker_binary.load() || detail::on_pool_thread())
       return nullptr;  // on a pool thread: waiting for the pool could wait for itself
+    const int workers = worker_count();
+    if (workers == 0 || (!one_here && in_workers >= workers)) return nullptr;
     try {
       return &worker_pool();
     } catch (const Error& error) {

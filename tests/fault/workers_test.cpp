@@ -167,57 +167,74 @@ TEST_CASE("plain compiles that meet another in NVRTC go to worker processes, wit
   for (int i = 0; i < 6; ++i) CHECK(again.compile(numbered_kernel(i, salt)).origin() == Origin::disk_cache);
 }
 
-TEST_CASE("a plain compile that meets only a worker-run one goes to a worker as well") {
+TEST_CASE("a plain compile that meets only worker-run ones goes to a free worker, else stays here") {
   // The thread that began first used to keep compiling here while the others' compiles ran in
   // workers. Here: a slow compile in this process, a slower one that meets it (a worker), and,
-  // once the first is done, a quick one that meets only the worker-run one.
-  test::TempDir dir("jitcu-workers");
+  // once the first is done, a quick one that meets only the worker-run one: with a worker free
+  // it starts a second worker; with the only worker busy it runs here rather than queue.
   const std::string salt = std::to_string(test::test_seed());
-  REQUIRE(children_named("jitcu") == 0);
-  Engine engine(EngineOptions{.cache_dir = dir.path(), .precompiled_headers = false, .worker_processes = 3});
-  const auto cub_kernel = [&](const std::string& name, const std::string& headers, const std::string& body) {
-    return Source::string(headers + "extern \"C\" __global__ void " + name + "(float* x) {\n" + body + "\n} // " + salt,
-                          name + ".cu");
-  };
-  std::exception_ptr first_error, slower_error;
-  std::atomic<bool> slower_done{false};
-  std::jthread first([&] {
-    try {
-      engine.compile(cub_kernel("reduce", "#include <cub/block/block_reduce.cuh>\n",
-                                "using R = cub::BlockReduce<float, 128>; __shared__ R::TempStorage t;\n"
-                                "const float s = R(t).Sum(x[threadIdx.x]); if (threadIdx.x == 0) x[0] = s;"));
-    } catch (...) {
-      first_error = std::current_exception();
+  for (const int workers : {3, 1}) {
+    CAPTURE(workers);
+    test::TempDir dir("jitcu-workers");
+    REQUIRE(children_named("jitcu") == 0);
+    Engine engine(EngineOptions{.cache_dir = dir.path(), .precompiled_headers = false, .worker_processes = workers});
+    const std::string tag = salt + "w" + std::to_string(workers);
+    std::exception_ptr first_error, slower_error;
+    std::atomic<bool> slower_done{false};
+    // Compiles `source` on its own thread; `error` keeps what it threw, `done` turns true after.
+    const auto compile_on_thread = [&](Source source, std::exception_ptr& error, std::atomic<bool>* done) {
+      return std::jthread([&engine, source = std::move(source), &error, done] {
+        try {
+          engine.compile(source);
+        } catch (...) {
+          error = std::current_exception();
+        }
+        if (done) *done = true;
+      });
+    };
+    std::jthread first = compile_on_thread(Source::string("#include <cub/block/block_reduce.cuh>\n"
+                                                          "extern \"C\" __global__ void reduce(float* x) {\n"
+                                                          "  using R = cub::BlockReduce<float, 128>; __shared__ R::TempStorage t;\n"
+                                                          "  const float s = R(t).Sum(x[threadIdx.x]); if (threadIdx.x == 0) x[0] = s;\n"
+                                                          "} // " + tag,
+                                                          "reduce.cu"),
+                                           first_error, nullptr);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the first counts as in NVRTC by now
+    // More CUB algorithms, each for four types: it far outlasts the first.
+    std::jthread slower = compile_on_thread(
+        Source::string(
+            "#include <cub/block/block_radix_sort.cuh>\n#include <cub/block/block_merge_sort.cuh>\n"
+            "#include <cub/block/block_scan.cuh>\n"
+            "struct Less { template <class T> __device__ bool operator()(T a, T b) const { return a < b; } };\n"
+            "template <class T> __device__ void sorts(T* x) {\n"
+            "  using S = cub::BlockRadixSort<T, 128, 4>; using M = cub::BlockMergeSort<T, 128, 4>;\n"
+            "  using C = cub::BlockScan<T, 128>;\n"
+            "  __shared__ union { typename S::TempStorage s; typename M::TempStorage m; typename C::TempStorage c; } t;\n"
+            "  T k[4] = {x[threadIdx.x], x[threadIdx.x + 128], x[threadIdx.x + 256], x[threadIdx.x + 384]};\n"
+            "  S(t.s).Sort(k); __syncthreads(); M(t.m).Sort(k, Less()); __syncthreads();\n"
+            "  T p; C(t.c).ExclusiveSum(k[0], p); x[threadIdx.x] = p;\n"
+            "}\n"
+            "extern \"C\" __global__ void sorts(float* f, double* d, int* i, unsigned long long* u) {\n"
+            "  sorts(f); sorts(d); sorts(i); sorts(u);\n"
+            "} // " + tag,
+            "sorts.cu"),
+        slower_error, &slower_done);
+    first.join();
+    if (first_error) std::rethrow_exception(first_error);
+    if (slower_done && slower_error) std::rethrow_exception(slower_error);
+    REQUIRE_MESSAGE(!slower_done, "the slower compile finished first: the case could not be set up");
+    CHECK(children_named("jitcu") == 1);  // the slower one's worker
+    CHECK(engine.compile(numbered_kernel(0, tag)).origin() == Origin::compiled);
+    if (workers == 3) {
+      CHECK(children_named("jitcu") == 2);  // the quick one ran in a second worker, not here
+    } else {
+      CHECK(children_named("jitcu") == 1);  // here: queued, it would have waited for the slower one
+      CHECK_FALSE(slower_done);
     }
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first is inside NVRTC by now
-  std::jthread slower([&] {  // three more CUB algorithms: it outlasts the first
-    try {
-      engine.compile(cub_kernel(
-          "sorts",
-          "#include <cub/block/block_radix_sort.cuh>\n#include <cub/block/block_scan.cuh>\n"
-          "#include <cub/block/block_histogram.cuh>\n",
-          "using S = cub::BlockRadixSort<float, 128, 4>; using C = cub::BlockScan<float, 128>;\n"
-          "using H = cub::BlockHistogram<unsigned char, 128, 4, 256>;\n"
-          "__shared__ union { S::TempStorage s; C::TempStorage c; H::TempStorage h; } t;\n"
-          "float k[4] = {x[threadIdx.x], x[threadIdx.x + 128], x[threadIdx.x + 256], x[threadIdx.x + 384]};\n"
-          "S(t.s).Sort(k); __syncthreads(); float p; C(t.c).ExclusiveSum(k[0], p); x[threadIdx.x] = p;\n"
-          "__syncthreads(); __shared__ unsigned int bins[256]; unsigned char v[4] = {1, 2, 3, 4};\n"
-          "H(t.h).Histogram(v, bins);"));
-    } catch (...) {
-      slower_error = std::current_exception();
-    }
-    slower_done = true;
-  });
-  first.join();
-  if (first_error) std::rethrow_exception(first_error);
-  REQUIRE_MESSAGE(!slower_done, "the slower compile finished first: the case could not be set up");
-  CHECK(children_named("jitcu") == 1);  // the slower one's worker
-  CHECK(engine.compile(numbered_kernel(0, salt)).origin() == Origin::compiled);
-  CHECK(children_named("jitcu") == 2);  // the quick one ran in a second worker, not here
-  slower.join();
-  if (slower_error) std::rethrow_exception(slower_error);
-  CHECK(engine.store().stats().entries == 3);
+    slower.join();
+    if (slower_error) std::rethrow_exception(slower_error);
+    CHECK(engine.store().stats().entries == 3);
+  }
 }
 
 TEST_CASE("concurrent plain compiles stay in this process with workers off or no worker executable") {

@@ -37,8 +37,8 @@ struct EngineOptions {
   /// inside one process; workers also survive NVRTC crashes and can be killed at a deadline).
   /// -1: $JITCU_WORKERS, else the number of cores up to 16; 0: threads in this process.
   /// compile() runs NVRTC in the calling thread, unless another compile() of this engine is
-  /// running (here or in a worker): then it waits for a worker process to compile it (as
-  /// compile_async would).
+  /// running (here, or in a worker while another worker is free): then it waits for a worker
+  /// process to compile it (as compile_async would).
   int worker_processes = -1;
 };
 
