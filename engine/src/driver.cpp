@@ -318,9 +318,16 @@ void mem_free(unsigned long long ptr) noexcept {
     log().warn("cuMemFree failed: {}", result_name(rc));
 }
 
+// A synchronous copy from pageable memory, or a memset, may return before its DMA ends; a kernel
+// on a non-blocking stream would not wait for it. Waiting for the legacy stream makes it done.
+static void finish_synchronous_transfer(const char* what, std::size_t bytes) {
+  JITCU_CU(cuStreamSynchronize, (CU_STREAM_LEGACY), "finishing {} of {} bytes", what, bytes);
+}
+
 void memcpy_htod(unsigned long long dst, const void* src, std::size_t bytes) {
   if (bytes == 0) return;
   JITCU_CU(cuMemcpyHtoD, (dst, src, bytes), "copying {} bytes to the device", bytes);
+  finish_synchronous_transfer("a copy to the device", bytes);
 }
 
 void memcpy_dtoh(void* dst, unsigned long long src, std::size_t bytes) {
@@ -341,6 +348,7 @@ void memcpy_dtoh_async(void* dst, unsigned long long src, std::size_t bytes, Str
 void memset_d8(unsigned long long dst, unsigned char value, std::size_t bytes) {
   if (bytes == 0) return;
   JITCU_CU(cuMemsetD8, (dst, value, bytes), "setting {} bytes of device memory", bytes);
+  finish_synchronous_transfer("a memset", bytes);
 }
 
 void stream_synchronize(StreamHandle stream) {
@@ -430,10 +438,10 @@ std::pair<unsigned long long, std::size_t> library_global(LibraryHandle library,
   return {ptr, bytes};
 }
 
-StreamHandle stream_create() {
+StreamHandle stream_create(bool non_blocking) {
   ensure_context();
   CUstream stream = nullptr;
-  JITCU_CU(cuStreamCreate, (&stream, CU_STREAM_NON_BLOCKING), "creating a stream");
+  JITCU_CU(cuStreamCreate, (&stream, non_blocking ? CU_STREAM_NON_BLOCKING : CU_STREAM_DEFAULT), "creating a stream");
   return stream;
 }
 
@@ -522,6 +530,7 @@ void copy_2d(CUDA_MEMCPY2D& copy, std::size_t row_bytes, std::size_t rows, const
   copy.WidthInBytes = row_bytes;
   copy.Height = rows;
   JITCU_CU(cuMemcpy2D, (&copy), "copying {} rows of {} bytes {} a CUDA array", rows, row_bytes, what);
+  finish_synchronous_transfer("a CUDA array copy", rows * row_bytes);
 }
 }  // namespace
 

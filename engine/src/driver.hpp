@@ -86,7 +86,8 @@ int current_device();
 /// {address, bytes} of a __device__/__constant__ variable in a loaded library.
 std::pair<unsigned long long, std::size_t> library_global(LibraryHandle library, const std::string& name);
 
-StreamHandle stream_create();
+/// A new stream: blocking (it waits for the legacy stream) unless `non_blocking`.
+StreamHandle stream_create(bool non_blocking);
 void stream_destroy(StreamHandle stream) noexcept;
 void* event_create();
 void event_destroy(void* event) noexcept;

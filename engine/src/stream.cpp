@@ -6,7 +6,7 @@
 
 namespace jitcu {
 
-Stream::Stream() : handle_(detail::stream_create()) {}
+Stream::Stream(StreamSync sync) : handle_(detail::stream_create(sync == StreamSync::non_blocking)) {}
 Stream::~Stream() { detail::stream_destroy(handle_); }
 Stream::Stream(Stream&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
 Stream& Stream::operator=(Stream&& other) noexcept {

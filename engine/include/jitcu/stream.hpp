@@ -4,11 +4,19 @@
 
 namespace jitcu {
 
-/// A non-blocking CUDA stream; move-only, destroyed with the object.
+/// Whether a stream waits for work on the legacy default stream (as PyCUDA's and CuPy's do).
+enum class StreamSync {
+  blocking,      ///< the default: ordered after the legacy stream's work, like every CUDA default
+  non_blocking,  ///< runs beside the legacy stream; jitcu's synchronous copies are still done on return
+};
+
+/// A CUDA stream, blocking unless asked otherwise; move-only, destroyed with the object.
+/// jitcu's synchronous copies (DeviceBuffer::copy_from, to_device, fill_bytes, CudaArray) are
+/// complete when they return, so a kernel launched next on any Stream sees their data.
 class Stream {
  public:
   /// Creates a stream in the current context (or the default device's).
-  Stream();
+  explicit Stream(StreamSync sync = StreamSync::blocking);
   ~Stream();
   Stream(Stream&& other) noexcept;
   Stream& operator=(Stream&& other) noexcept;
