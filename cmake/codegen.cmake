@@ -1,5 +1,3 @@
-include(${CMAKE_CURRENT_LIST_DIR}/hot_path.cmake)
-
 # jitcu's own calls into shared libraries (libstdc++, libc, OpenSSL, fmt) go through the GOT,
 # bound when the program loads, instead of each being bound lazily at its first call. A cache
 # hit in a new process made 58 such first calls, now 23: 7% of the hit's CPU part on the dev
@@ -8,11 +6,9 @@ include(${CMAKE_CURRENT_LIST_DIR}/hot_path.cmake)
 # Optimized builds compile for size: a disk-cache hit in a new process runs most of this code
 # once, from cold caches, so its cost is the number of distinct cache lines it runs (-Os:
 # 13% fewer on the hit, a text 42% smaller). Files on the launch path, which runs millions of
-# times in a warm process, pass to jitcu_speed_critical() and keep -O2. Each function gets its
-# own section, so that the hit's functions can be placed together (cmake/hot_path.cmake).
+# times in a warm process, pass to jitcu_speed_critical() and keep -O2.
 function(jitcu_codegen target)
-  target_compile_options(${target} PRIVATE -fno-plt $<$<NOT:$<CONFIG:Debug>>:-Os -ffunction-sections>)
-  jitcu_group_hot_path(${target})
+  target_compile_options(${target} PRIVATE -fno-plt $<$<NOT:$<CONFIG:Debug>>:-Os>)
 endfunction()
 
 function(jitcu_speed_critical)

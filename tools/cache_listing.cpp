@@ -25,22 +25,23 @@ std::int64_t unix_ns(Clock::time_point time) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
 }
 
-json entry_json(const cache::FoundEntry& entry, Clock::time_point now) {
-  return {{"key", entry.key.hex()},
-          {"key_prefix", entry.key.short_hex()},
-          {"source_name", meta_text(entry.meta, "source_name")},
-          {"arch", meta_text(entry.meta, "arch")},
-          {"kernels", kernel_names(entry.meta)},
+json entry_json(const cache::ListedEntry& entry, Clock::time_point now) {
+  const auto created = created_time(entry.record);
+  return {{"key", entry.record.key.hex()},
+          {"key_prefix", entry.record.key.short_hex()},
+          {"source_name", entry.record.source_name},
+          {"arch", entry.record.arch},
+          {"kernels", kernel_names(entry.record)},
           {"size_bytes", entry.total_size_bytes},
-          {"created", iso8601_utc(entry.created)},
-          {"created_unix_ns", unix_ns(entry.created)},
-          {"age_seconds", unix_seconds(now) - unix_seconds(entry.created)},
+          {"created", iso8601_utc(created)},
+          {"created_unix_ns", entry.record.created_unix_ns},
+          {"age_seconds", unix_seconds(now) - unix_seconds(created)},
           {"last_used", iso8601_utc(entry.last_used)},
           {"last_used_unix_ns", unix_ns(entry.last_used)},
-          {"dir", entry.dir}};
+          {"dir", entry.dir.string()}};
 }
 
-std::uint64_t total_size(const std::vector<cache::FoundEntry>& entries) {
+std::uint64_t total_size(const std::vector<cache::ListedEntry>& entries) {
   std::uint64_t total = 0;
   for (const auto& entry : entries) total += entry.total_size_bytes;
   return total;
@@ -48,8 +49,8 @@ std::uint64_t total_size(const std::vector<cache::FoundEntry>& entries) {
 
 Exit run_ls(const JsonFlag& flag, const GlobalOptions& global) {
   const std::string dir = cache_dir(global).string();
-  const auto store = open_cache(global);
-  const std::vector<cache::FoundEntry> entries = store->list();  // newest first
+  const auto disk = open_cache(global);
+  const std::vector<cache::ListedEntry> entries = disk ? disk->list() : std::vector<cache::ListedEntry>{};  // newest first
   const auto now = Clock::now();
   if (flag.json) {
     json list = json::array();
@@ -65,9 +66,10 @@ Exit run_ls(const JsonFlag& flag, const GlobalOptions& global) {
   table.right_align(4);
   table.right_align(5);
   for (const auto& entry : entries) {
-    table.add_row({entry.key.short_hex(), shorten_left(meta_text(entry.meta, "source_name"), k_source_width),
-                   meta_text(entry.meta, "arch"), join_names(kernel_names(entry.meta), k_kernels_width),
-                   human_size(entry.total_size_bytes), human_duration(now - entry.created), ago(entry.last_used, now)});
+    table.add_row({entry.record.key.short_hex(), shorten_left(entry.record.source_name, k_source_width),
+                   entry.record.arch, join_names(kernel_names(entry.record), k_kernels_width),
+                   human_size(entry.total_size_bytes), human_duration(now - created_time(entry.record)),
+                   ago(entry.last_used, now)});
   }
   fmt::print("{}{} entr{}, {} in {}\n", table.render(), entries.size(), entries.size() == 1 ? "y" : "ies",
              human_size(total_size(entries)), dir);
@@ -81,8 +83,8 @@ constexpr const char* k_stats_note =
 
 Exit run_stats(const JsonFlag& flag, const GlobalOptions& global) {
   const std::string dir = cache_dir(global).string();
-  const auto store = open_cache(global);
-  const cache::StoreStats stats = store->stats();
+  const auto disk = open_cache(global);
+  const cache::DiskStats stats = disk ? disk->stats() : cache::DiskStats{0, 0, cache_cap_bytes()};
   if (flag.json) {
     print_json({{"cache_dir", dir},
                 {"entries", stats.entries},

@@ -3,7 +3,7 @@
 #include "entry_view.hpp"
 #include "format.hpp"
 
-#include <jitcu/cache/open_store.hpp>
+#include <jitcu/cache/tiered_store.hpp>
 
 #include <map>
 #include <memory>
@@ -43,19 +43,26 @@ std::string plural(std::size_t n, std::string_view one, std::string_view many) {
   return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
-std::vector<Damaged> damaged_entries(cache::Store& store, std::size_t& checked) {
-  const std::vector<cache::VerifyResult> results = store.verify();
+/// A cache command on a folder that does not exist yet: nothing to do.
+Exit report_no_cache(const std::string& dir, bool as_json) {
+  if (as_json) print_json({{"cache_dir", dir}, {"checked", 0}, {"removed", 0}, {"ok", true}, {"damaged", json::array()}});
+  else fmt::print("there is no cache at {} yet; `jitcu compile FILE` makes it\n", dir);
+  return Exit::ok;
+}
+
+std::vector<Damaged> damaged_entries(cache::DiskTier& disk, std::size_t& checked) {
+  const std::vector<cache::VerifyResult> results = disk.verify();
   checked = results.size();
-  std::map<cache::Key, const cache::FoundEntry*> by_key;
-  const std::vector<cache::FoundEntry> listed = store.list();  // blob damage leaves meta.json readable
-  for (const auto& entry : listed) by_key[entry.key] = &entry;
+  std::map<cache::Key, const cache::ListedEntry*> by_key;
+  const std::vector<cache::ListedEntry> listed = disk.list();  // blob damage leaves the record readable
+  for (const auto& entry : listed) by_key[entry.record.key] = &entry;
   std::vector<Damaged> damaged;
   for (const cache::VerifyResult& result : results) {
     if (result.ok) continue;
     Damaged item{result, {}, {}};
     if (const auto it = by_key.find(result.key); it != by_key.end()) {
-      item.source_name = meta_text(it->second->meta, "source_name");
-      item.arch = meta_text(it->second->meta, "arch");
+      item.source_name = it->second->record.source_name;
+      item.arch = it->second->record.arch;
     }
     damaged.push_back(std::move(item));
   }
@@ -69,11 +76,12 @@ std::string describe(const Damaged& item) {
 
 Exit run_verify(const VerifyArgs& args, const GlobalOptions& global) {
   const std::string dir = cache_dir(global).string();
-  const auto store = open_cache(global);
+  const auto disk = open_cache(global);
+  if (!disk) return report_no_cache(dir, args.json);
   std::size_t checked = 0;
-  const std::vector<Damaged> damaged = damaged_entries(*store, checked);
+  const std::vector<Damaged> damaged = damaged_entries(*disk, checked);
   if (args.remove) {
-    for (const Damaged& item : damaged) store->remove(item.result.key);
+    for (const Damaged& item : damaged) disk->remove(item.result.key);
   }
   if (args.json) {
     json list = json::array();
@@ -124,13 +132,14 @@ Exit run_prune(const PruneArgs& args, const GlobalOptions& global) {
   }
   const std::string dir = cache_dir(global).string();
   const auto store = open_cache(global);
+  if (!store) return report_no_cache(dir, args.json);
   std::size_t removed_old = 0;
   std::size_t removed_for_size = 0;
   if (!args.older_than.empty()) {
     removed_old = store->prune_older_than(Clock::now() - *parse_duration(args.older_than));
   }
   if (!args.max_size.empty()) removed_for_size = store->prune_to_size(*cache::parse_size(args.max_size));
-  const cache::StoreStats stats = store->stats();
+  const cache::DiskStats stats = store->stats();
   if (args.json) {
     print_json({{"cache_dir", dir}, {"removed", removed_old + removed_for_size}, {"removed_older", removed_old},
                 {"removed_for_size", removed_for_size}, {"entries", stats.entries},
@@ -149,6 +158,7 @@ Exit run_prune(const PruneArgs& args, const GlobalOptions& global) {
 Exit run_clear(const ClearArgs& args, const GlobalOptions& global) {
   const std::string dir = cache_dir(global).string();
   const auto store = open_cache(global);
+  if (!store) return report_no_cache(dir, args.json);
   const std::size_t removed = store->clear();
   // The workers' precompiled headers (<cache>/pch) go too: they are only worth their disk while
   // the entries they speed up are compiled again.

@@ -3,8 +3,7 @@
 #include "entry_view.hpp"
 #include "format.hpp"
 
-#include <jitcu/cache/path_text.hpp>
-#include <jitcu/cache/store.hpp>
+#include <jitcu/cache/disk_tier.hpp>
 
 #include <unistd.h>
 
@@ -53,95 +52,78 @@ std::string read_whole_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-/// A blob's bytes, checked against its checksum by the store.
-std::vector<std::string> blob_names(const cache::FoundEntry& entry) {
+std::vector<std::string> blob_names(const cache::EntryRecord& record) {
   std::vector<std::string> names;
-  for (const auto& [name, info] : entry.blobs) names.push_back(name);
+  for (const auto& blob : record.blobs) names.push_back(blob.name);
   return names;
 }
 
-std::string checked_blob(cache::Store& store, const cache::FoundEntry& entry, const std::string& name) {
-  if (!entry.blobs.contains(name)) {
-    throw ToolError(fmt::format("entry {} keeps no {} (it has: {})", entry.key.short_hex(), name,
-                                fmt::join(blob_names(entry), ", ")));
-  }
-  std::optional<std::string> bytes = store.read_blob(entry, name);
-  if (!bytes) {
-    throw ToolError(fmt::format("{} of entry {} is damaged or missing; the cache removed the entry and the "
-                                "next compile of {} replaces it",
-                                name, entry.key.short_hex(), meta_text(entry.meta, "source_name")));
-  }
-  return std::move(*bytes);
+/// A blob's bytes, checked against the record by the disk tier.
+std::string checked_blob(cache::DiskTier& disk, const cache::ListedEntry& entry, const std::string& name) {
+  const auto& record = entry.record;
+  if (!record.blob(name))
+    throw ToolError(fmt::format("entry {} keeps no {} (it has: {})", record.key.short_hex(), name,
+                                fmt::join(blob_names(record), ", ")));
+  auto found = disk.get(record.key, cache::BlobSelection::only(name));
+  if (!found || !found->blobs.contains(name))
+    throw ToolError(fmt::format("{} of entry {} is damaged or missing; the cache removed the entry and the next "
+                                "compile of {} replaces it", name, record.key.short_hex(), record.source_name));
+  return std::move(found->blobs.at(name));
 }
 
-std::string cubin_name(const cache::FoundEntry& entry) {
-  if (std::string image = meta_text(entry.meta, "image"); image.ends_with(".cubin")) return image;
-  for (const auto& [name, info] : entry.blobs) {
-    if (name.ends_with(".cubin")) return name;
-  }
-  throw ToolError(fmt::format("entry {} has no cubin: it was compiled for {} (PTX only); `jitcu cache "
-                              "show {} --ptx` prints the PTX",
-                              entry.key.short_hex(), meta_text(entry.meta, "arch"), entry.key.short_hex()));
+std::string cubin_name(const cache::EntryRecord& record) {
+  if (record.image.ends_with(".cubin")) return record.image;
+  for (const auto& blob : record.blobs)
+    if (blob.name.ends_with(".cubin")) return blob.name;
+  throw ToolError(fmt::format("entry {} has no cubin: it was compiled for {} (PTX only); `jitcu cache show {} --ptx` "
+                              "prints the PTX", record.key.short_hex(), record.arch, record.key.short_hex()));
 }
 
-std::string options_text(const cache::FoundEntry& entry) {
-  const auto record = key_record_of(entry.meta);
-  if (!record) return "(not recorded)";
-  return field_value(*record, "options").value_or("(not recorded)");
-}
-
-std::vector<std::string> nvrtc_options(const json& meta) {
-  const auto it = meta.find("nvrtc_options");
-  if (it == meta.end() || !it->is_array()) return {};
+/// The options the entry was compiled with, as the key records them: -std, macros, include
+/// folders and the rest.
+std::vector<std::string> options_of(const cache::KeyRecord& key) {
   std::vector<std::string> options;
-  for (const json& option : *it) {
-    if (option.is_string()) options.push_back(option.get<std::string>());
-  }
+  if (auto standard = field_value(key, "std")) options.push_back("-std=" + *standard);
+  for (const auto& macro : field_values(key, "macro")) options.push_back(macro);
+  for (const auto& dir : field_values(key, "include_dir")) options.push_back("-I" + dir);
+  for (const auto& option : field_values(key, "option")) options.push_back(option);
   return options;
 }
 
-std::map<std::string, std::string> name_expressions(const json& meta) {
-  std::map<std::string, std::string> expressions;
-  const auto it = meta.find("name_expressions");
-  if (it == meta.end() || !it->is_object()) return expressions;
-  for (const auto& [expression, lowered] : it->items()) {
-    if (lowered.is_string()) expressions[expression] = lowered.get<std::string>();
+/// Each user header: {path, sha256}, from the key's "header" fields ("path<TAB>sha256").
+std::vector<std::pair<std::string, std::string>> headers_of(const cache::KeyRecord& key) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const auto& value : field_values(key, "header")) {
+    const auto tab = value.rfind('\t');
+    headers.emplace_back(value.substr(0, tab), tab == std::string::npos ? "" : value.substr(tab + 1));
   }
-  return expressions;
+  return headers;
 }
 
-json headers_json(const json& meta) {
-  const auto it = meta.find("headers");
-  return it != meta.end() && it->is_array() ? *it : json::array();
-}
-
-double compile_ms(const json& meta) {
-  const auto it = meta.find("compile_ms");
-  return it != meta.end() && it->is_number() ? it->get<double>() : 0.0;
-}
-
-json summary_json(const cache::FoundEntry& entry) {
+json summary_json(const cache::ListedEntry& entry) {
+  const auto& record = entry.record;
+  const auto key = key_record_of(record);
   json blobs = json::array();
-  for (const auto& [name, info] : entry.blobs) {
-    blobs.push_back({{"name", name}, {"size_bytes", info.size_bytes}, {"sha256", info.sha256},
-                     {"path", path_text::join(entry.dir, name)}});
-  }
-  return {{"key", entry.key.hex()},
-          {"source_name", meta_text(entry.meta, "source_name")},
-          {"arch", meta_text(entry.meta, "arch")},
-          {"options", options_text(entry)},
-          {"nvrtc_options", nvrtc_options(entry.meta)},
-          {"name_expressions", name_expressions(entry.meta)},
-          {"nvrtc", meta_text(entry.meta, "nvrtc")},
-          {"toolkit", meta_text(entry.meta, "toolkit")},
-          {"compile_ms", compile_ms(entry.meta)},
-          {"created", iso8601_utc(entry.created)},
+  for (const auto& blob : record.blobs)
+    blobs.push_back({{"name", blob.name}, {"size_bytes", blob.size_bytes}, {"xxh3", blob.xxh3},
+                     {"path", (entry.dir / blob.name).string()}});
+  json headers = json::array();
+  for (const auto& [path, hash] : headers_of(key)) headers.push_back({{"path", path}, {"sha256", hash}});
+  return {{"key", record.key.hex()},
+          {"source_name", record.source_name},
+          {"arch", record.arch},
+          {"options", options_of(key)},
+          {"name_expressions", record.name_expressions},
+          {"nvrtc", field_value(key, "nvrtc").value_or("")},
+          {"toolkit", field_value(key, "toolkit").value_or("")},
+          {"compile_ms", record.compile_ms},
+          {"created", iso8601_utc(created_time(record))},
           {"last_used", iso8601_utc(entry.last_used)},
           {"size_bytes", entry.total_size_bytes},
-          {"kernels", kernels_json(kernels_of(entry.meta))},
-          {"headers", headers_json(entry.meta)},
+          {"kernels", kernels_json(kernels_of(record))},
+          {"headers", headers},
           {"blobs", blobs},
-          {"dir", entry.dir}};
+          {"dir", entry.dir.string()}};
 }
 
 /// `text` with every line after the first indented by `columns` spaces.
@@ -158,41 +140,39 @@ void print_field(std::string_view name, std::string_view value) {
   fmt::print("{:<14} {}\n", name, value);
 }
 
-void print_summary(const cache::FoundEntry& entry) {
+void print_summary(const cache::ListedEntry& entry) {
   const auto now = Clock::now();
-  print_field("key", entry.key.hex());
-  print_field("source", meta_text(entry.meta, "source_name"));
-  print_field("arch", meta_text(entry.meta, "arch"));
-  print_field("options", indent_lines(options_text(entry), 15));
-  print_field("nvrtc options", fmt::format("{}", fmt::join(nvrtc_options(entry.meta), " ")));
-  for (const auto& [expression, lowered] : name_expressions(entry.meta)) {
+  const auto& record = entry.record;
+  const auto key = key_record_of(record);
+  print_field("key", record.key.hex());
+  print_field("source", record.source_name);
+  print_field("arch", record.arch);
+  print_field("options", fmt::format("{}", fmt::join(options_of(key), " ")));
+  for (const auto& [expression, lowered] : record.name_expressions)
     print_field("name expr", fmt::format("{} → {}", expression, lowered));
-  }
-  print_field("nvrtc", meta_text(entry.meta, "nvrtc"));
-  print_field("toolkit", meta_text(entry.meta, "toolkit"));
-  print_field("created", fmt::format("{} ({}), compiled in {:.1f} ms", iso8601_utc(entry.created),
-                                     ago(entry.created, now), compile_ms(entry.meta)));
+  print_field("nvrtc", field_value(key, "nvrtc").value_or(""));
+  print_field("toolkit", field_value(key, "toolkit").value_or(""));
+  print_field("created", fmt::format("{} ({}), compiled in {:.1f} ms", iso8601_utc(created_time(record)),
+                                     ago(created_time(record), now), record.compile_ms));
   print_field("last used", ago(entry.last_used, now));
   print_field("size", human_size(entry.total_size_bytes));
-  print_field("dir", entry.dir);
+  print_field("dir", entry.dir.string());
 
-  const auto kernels = kernels_of(entry.meta);
+  const auto kernels = kernels_of(record);
   fmt::print("\nkernels ({})\n{}", kernels.size(), kernel_table(kernels, 2, true));
-  const json headers = headers_json(entry.meta);
+  const auto headers = headers_of(key);
   fmt::print("\nheaders ({})\n", headers.size());
-  for (const json& header : headers) {
-    fmt::print("  {}  sha256 {}\n", meta_text(header, "path"), short_hash(meta_text(header, "sha256"), 12));
-  }
-  Table blobs({"blob", "size", "sha256"});
+  for (const auto& [path, hash] : headers) fmt::print("  {}  sha256 {}\n", path, short_hash(hash, 12));
+  Table blobs({"blob", "size", "xxh3"});
   blobs.right_align(1);
-  for (const auto& [name, info] : entry.blobs) blobs.add_row({name, human_size(info.size_bytes), short_hash(info.sha256, 12)});
+  for (const auto& blob : record.blobs) blobs.add_row({blob.name, human_size(blob.size_bytes), short_hash(blob.xxh3, 12)});
   fmt::print("\nblobs\n{}", blobs.render(2));
 }
 
-Exit show_blob(cache::Store& store, const cache::FoundEntry& entry, const std::string& name, bool as_json) {
-  const std::string text = checked_blob(store, entry, name);
+Exit show_blob(cache::DiskTier& disk, const cache::ListedEntry& entry, const std::string& name, bool as_json) {
+  const std::string text = checked_blob(disk, entry, name);
   if (as_json) {
-    print_json({{"key", entry.key.hex()}, {"blob", name}, {"path", path_text::join(entry.dir, name)}, {"text", text}});
+    print_json({{"key", entry.record.key.hex()}, {"blob", name}, {"path", (entry.dir / name).string()}, {"text", text}});
     return Exit::ok;
   }
   fmt::print("{}", text);
@@ -201,20 +181,20 @@ Exit show_blob(cache::Store& store, const cache::FoundEntry& entry, const std::s
 }
 
 Exit run_show(const ShowArgs& args, const GlobalOptions& global) {
-  const auto store = open_cache(global);
-  const cache::FoundEntry entry = find_by_prefix(*store, args.prefix);
+  const auto disk = open_cache(global);
+  const cache::ListedEntry entry = find_by_prefix(disk.get(), args.prefix);
   switch (args.part()) {
-    case Part::ptx: return show_blob(*store, entry, "program.ptx", args.json);
-    case Part::log: return show_blob(*store, entry, "log.txt", args.json);
-    case Part::source: return show_blob(*store, entry, "source.cu", args.json);
+    case Part::ptx: return show_blob(*disk, entry, "program.ptx", args.json);
+    case Part::log: return show_blob(*disk, entry, "log.txt", args.json);
+    case Part::source: return show_blob(*disk, entry, "source.cu", args.json);
     case Part::cubin_path: {
-      const std::string path = (std::filesystem::path(entry.dir) / cubin_name(entry)).string();
-      if (args.json) print_json({{"key", entry.key.hex()}, {"path", path}});
+      const std::string path = (entry.dir / cubin_name(entry.record)).string();
+      if (args.json) print_json({{"key", entry.record.key.hex()}, {"path", path}});
       else fmt::print("{}\n", path);
       return Exit::ok;
     }
     case Part::meta: {
-      const std::string text = read_whole_file(std::filesystem::path(entry.dir) / k_meta_file);
+      const std::string text = read_whole_file(entry.dir / k_meta_file);
       if (args.json) print_json(json::parse(text));
       else fmt::print("{}", text);
       return Exit::ok;
@@ -239,7 +219,7 @@ Command add_show_command(CLI::App& cache, const GlobalOptions& global) {
   CLI::Option* cubin = app->add_flag("--cubin-path", args->cubin_path, "print the cubin's path (for cuobjdump)");
   CLI::Option* log = app->add_flag("--log", args->log, "print NVRTC's log of the compile");
   CLI::Option* source = app->add_flag("--source", args->source, "print the source text that was compiled");
-  CLI::Option* meta = app->add_flag("--meta", args->meta, "print meta.json as it is on disk");
+  CLI::Option* meta = app->add_flag("--meta", args->meta, "print meta.json (the entry's record written out for people) as it is on disk");
   const std::vector<CLI::Option*> parts{ptx, cubin, log, source, meta};
   for (CLI::Option* a : parts) {
     for (CLI::Option* b : parts) {

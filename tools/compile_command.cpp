@@ -4,7 +4,7 @@
 #include "entry_view.hpp"
 #include "format.hpp"
 
-#include <jitcu/cache/store.hpp>
+#include <jitcu/cache/tiered_store.hpp>
 #include <jitcu/engine.hpp>
 #include <jitcu/error.hpp>
 
@@ -72,10 +72,10 @@ std::string origin_name(Origin origin) {
   return "compiled";
 }
 
-/// The kernels with their resources, from the entry's meta.json; names only if it is gone.
+/// The kernels with their resources, from the entry's record; names only if it is gone.
 std::vector<KernelView> kernels_for(Engine& engine, const Module& module) {
   if (const auto key = cache::Key::from_hex(module.cache_key())) {
-    if (const auto entry = engine.store().find(*key)) return kernels_of(entry->meta);
+    if (const auto hit = engine.store().get(*key, cache::BlobSelection::none())) return kernels_of(hit->entry.record);
   }
   std::vector<KernelView> kernels;
   for (const std::string& name : module.kernel_names()) kernels.push_back({name, name, {}, std::nullopt});

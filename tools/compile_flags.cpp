@@ -3,16 +3,6 @@
 #include <CLI/CLI.hpp>
 
 namespace jitcu::tool {
-namespace {
-
-std::pair<std::string, std::string> split_define(const std::string& text) {
-  const auto equals = text.find('=');
-  if (equals == std::string::npos) return {text, ""};
-  return {text.substr(0, equals), text.substr(equals + 1)};
-}
-
-}  // namespace
-
 void add_compile_flags(CLI::App& app, CompileFlags& flags) {
   app.add_option("-D,--define", flags.defines, "define a macro: -D NAME or -D NAME=VALUE (repeatable)")
       ->type_name("NAME[=V]")
@@ -35,12 +25,13 @@ void add_compile_flags(CLI::App& app, CompileFlags& flags) {
 
 CompileOptions to_compile_options(const CompileFlags& flags, const std::string& arch) {
   CompileOptions options;
-  for (const std::string& define : flags.defines) options.defines.push_back(split_define(define));
+  // As NVRTC options, so "-D X=" defines X as empty and "-D X" as 1, as nvcc's -D does.
+  for (const std::string& define : flags.defines) options.extra.push_back("-D" + define);
   options.include_dirs = flags.include_dirs;
   options.std = flags.standard;
   options.arch = arch;
   options.name_expressions = flags.name_expressions;
-  options.extra = flags.nvrtc_options;
+  options.extra.insert(options.extra.end(), flags.nvrtc_options.begin(), flags.nvrtc_options.end());
   return options;
 }
 

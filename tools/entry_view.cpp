@@ -17,25 +17,13 @@ using nlohmann::json;
 constexpr std::size_t k_min_prefix_digits = 4;   // fewer collide too often to be useful
 constexpr std::size_t k_max_candidates_shown = 8;
 
-long long number_or_zero(const json& object, const char* field) {
-  const auto it = object.find(field);
-  return it != object.end() && it->is_number() ? it->get<long long>() : 0;
-}
+constexpr const char* k_param_kinds[] = {"integer", "floating", "pointer", "bytes"};
 
-std::optional<KernelResources> resources_of(const json& kernel) {
-  const auto it = kernel.find("resources");
-  if (it == kernel.end() || !it->is_object()) return std::nullopt;
-  return KernelResources{number_or_zero(*it, "registers"), number_or_zero(*it, "spill_store_bytes"),
-                         number_or_zero(*it, "spill_load_bytes"), number_or_zero(*it, "stack_frame_bytes"),
-                         number_or_zero(*it, "shared_bytes")};
-}
-
-std::string param_text(const json& param) {
-  if (!param.is_object()) return "?";
-  if (meta_text(param, "kind") == "pointer") return "ptr";
-  std::string type = meta_text(param, "ptx_type");
+std::string param_text(const cache::ParamRecord& param) {
+  if (param.kind < 4 && std::string_view(k_param_kinds[param.kind]) == "pointer") return "ptr";
+  std::string type = param.ptx_type;
   if (type.starts_with('.')) type.erase(0, 1);
-  return type.empty() ? fmt::format("{} B", number_or_zero(param, "size")) : type;
+  return type.empty() ? fmt::format("{} B", param.size_bytes) : type;
 }
 
 std::string lower(std::string_view text) {
@@ -44,53 +32,41 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-std::string candidate_line(const cache::FoundEntry& entry) {
-  return fmt::format("  {}  {}  {}", entry.key.short_hex(), meta_text(entry.meta, "source_name"),
-                     meta_text(entry.meta, "arch"));
+std::string candidate_line(const cache::ListedEntry& entry) {
+  return fmt::format("  {}  {}  {}", entry.record.key.short_hex(), entry.record.source_name, entry.record.arch);
 }
 
 }  // namespace
 
-std::string meta_text(const json& meta, std::string_view field) {
-  if (!meta.is_object()) return {};
-  const auto it = meta.find(std::string(field));
-  return it != meta.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::vector<KernelView> kernels_of(const json& meta) {
+std::vector<KernelView> kernels_of(const cache::EntryRecord& record) {
   std::vector<KernelView> kernels;
-  const auto list = meta.find("kernels");
-  if (list == meta.end() || !list->is_array()) return kernels;
-  for (const json& item : *list) {
-    if (!item.is_object()) continue;
-    KernelView kernel{meta_text(item, "symbol"), meta_text(item, "name"), {}, resources_of(item)};
-    if (kernel.name.empty()) kernel.name = kernel.symbol;
-    if (const auto params = item.find("params"); params != item.end() && params->is_array()) {
-      for (const json& param : *params) kernel.params.push_back(param_text(param));
-    }
-    kernels.push_back(std::move(kernel));
+  for (const auto& kernel : record.kernels) {
+    KernelView view{kernel.symbol, kernel.name.empty() ? kernel.symbol : kernel.name, {}, kernel.resources};
+    for (const auto& param : kernel.params) view.params.push_back(param_text(param));
+    kernels.push_back(std::move(view));
   }
   return kernels;
 }
 
-std::vector<std::string> kernel_names(const json& meta) {
+std::vector<std::string> kernel_names(const cache::EntryRecord& record) {
   std::vector<std::string> names;
-  for (const KernelView& kernel : kernels_of(meta)) names.push_back(kernel.name);
+  for (const KernelView& kernel : kernels_of(record)) names.push_back(kernel.name);
   std::sort(names.begin(), names.end());
   return names;
 }
 
-std::optional<cache::KeyRecord> key_record_of(const json& meta) {
-  const auto list = meta.find("key_record");
-  if (list == meta.end() || !list->is_array()) return std::nullopt;
-  std::vector<cache::KeyRecord::Field> fields;
-  for (const json& pair : *list) {
-    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) {
-      return std::nullopt;
-    }
-    fields.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
-  }
-  return cache::KeyRecord::from_fields(std::move(fields));
+cache::KeyRecord key_record_of(const cache::EntryRecord& record) { return cache::KeyRecord::from_fields(record.key_fields); }
+
+std::chrono::system_clock::time_point created_time(const cache::EntryRecord& record) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(record.created_unix_ns)));
+}
+
+std::vector<std::string> field_values(const cache::KeyRecord& record, std::string_view name) {
+  std::vector<std::string> values;
+  for (const auto& [field, value] : record.fields())
+    if (field == name) values.push_back(value);
+  return values;
 }
 
 std::optional<std::string> field_value(const cache::KeyRecord& record, std::string_view name) {
@@ -147,16 +123,17 @@ bool is_key_prefix(std::string_view text) {
          std::all_of(text.begin(), text.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
-cache::FoundEntry find_by_prefix(cache::Store& store, std::string_view prefix) {
+cache::ListedEntry find_by_prefix(cache::DiskTier* disk, std::string_view prefix) {
   if (!is_key_prefix(prefix)) {
     throw ToolError(fmt::format("'{}' is not a key prefix: give at least {} hex digits of a key "
                                 "that `jitcu cache ls` shows",
                                 prefix, k_min_prefix_digits));
   }
   const std::string wanted = lower(prefix);
-  std::vector<cache::FoundEntry> matches;
-  for (cache::FoundEntry& entry : store.list()) {
-    if (entry.key.hex().starts_with(wanted)) matches.push_back(std::move(entry));
+  std::vector<cache::ListedEntry> matches;
+  if (disk) {
+    for (cache::ListedEntry& entry : disk->list())
+      if (entry.record.key.hex().starts_with(wanted)) matches.push_back(std::move(entry));
   }
   if (matches.size() == 1) return std::move(matches.front());
   if (matches.empty()) {

@@ -1,9 +1,10 @@
 #pragma once
-// Reading a cache entry's engine fields (meta.json) for display; tolerant of missing fields.
+// Reading a cache entry's record for display.
+#include <jitcu/cache/disk_tier.hpp>
 #include <jitcu/cache/entry.hpp>
 #include <jitcu/cache/key.hpp>
-#include <jitcu/cache/store.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,14 +14,7 @@
 
 namespace jitcu::tool {
 
-/// What ptxas reported for one kernel (meta.json "kernels[].resources").
-struct KernelResources {
-  long long registers = 0;
-  long long spill_store_bytes = 0;
-  long long spill_load_bytes = 0;
-  long long stack_frame_bytes = 0;
-  long long shared_bytes = 0;  // static shared memory
-};
+using cache::KernelResources;
 
 /// One kernel as an entry records it.
 struct KernelView {
@@ -30,16 +24,18 @@ struct KernelView {
   std::optional<KernelResources> resources;
 };
 
-/// A string field of meta.json; "" when missing or not a string.
-std::string meta_text(const nlohmann::json& meta, std::string_view field);
 /// The kernels an entry records, in its order.
-std::vector<KernelView> kernels_of(const nlohmann::json& meta);
+std::vector<KernelView> kernels_of(const cache::EntryRecord& record);
 /// Their readable names, sorted.
-std::vector<std::string> kernel_names(const nlohmann::json& meta);
-/// The key record an entry was made from ("key_record" in meta.json); nullopt if absent.
-std::optional<cache::KeyRecord> key_record_of(const nlohmann::json& meta);
-/// One field of a record; nullopt when the record has none of that name.
+std::vector<std::string> kernel_names(const cache::EntryRecord& record);
+/// The key record an entry was made from.
+cache::KeyRecord key_record_of(const cache::EntryRecord& record);
+/// One field of a record; nullopt when the record has none of that name (the first of several).
 std::optional<std::string> field_value(const cache::KeyRecord& record, std::string_view name);
+/// Every value of the fields called `name`, in order ("macro", "option", "header").
+std::vector<std::string> field_values(const cache::KeyRecord& record, std::string_view name);
+/// When the entry was written.
+std::chrono::system_clock::time_point created_time(const cache::EntryRecord& record);
 
 /// The kernel's parameter list: "(ptr, ptr, u32)".
 std::string param_list(const KernelView& kernel);
@@ -53,6 +49,6 @@ nlohmann::json kernels_json(const std::vector<KernelView>& kernels);
 bool is_key_prefix(std::string_view text);
 /// The one listed entry whose key starts with `prefix` (any case). Throws ToolError when none
 /// or several do, listing candidates or saying how to list keys.
-cache::FoundEntry find_by_prefix(cache::Store& store, std::string_view prefix);
+cache::ListedEntry find_by_prefix(cache::DiskTier* disk, std::string_view prefix);
 
 }  // namespace jitcu::tool

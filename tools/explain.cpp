@@ -28,7 +28,7 @@ struct ExplainArgs {
 
 /// A cached entry with the record it was made from.
 struct Candidate {
-  const cache::FoundEntry* entry = nullptr;
+  const cache::ListedEntry* entry = nullptr;
   cache::KeyRecord record;
   std::size_t shared = 0;  // fields equal to the wanted record's
 };
@@ -36,7 +36,7 @@ struct Candidate {
 struct Explanation {
   cache::KeyRecord wanted;
   cache::Key key;
-  const cache::FoundEntry* hit = nullptr;
+  const cache::ListedEntry* hit = nullptr;
   std::optional<Candidate> nearest;
   bool same_source = false;
   std::vector<Difference> differences;
@@ -45,23 +45,23 @@ struct Explanation {
 /// The entry sharing the most fields with `wanted`, among those `eligible` accepts; the newest
 /// wins a tie (the list is newest first).
 template <class Eligible>
-std::optional<Candidate> nearest_entry(const std::vector<cache::FoundEntry>& entries, const cache::KeyRecord& wanted,
+std::optional<Candidate> nearest_entry(const std::vector<cache::ListedEntry>& entries, const cache::KeyRecord& wanted,
                                        Eligible eligible) {
   std::optional<Candidate> best;
-  for (const cache::FoundEntry& entry : entries) {
-    std::optional<cache::KeyRecord> record = key_record_of(entry.meta);
-    if (!record || !eligible(*record)) continue;
-    const std::size_t shared = shared_fields(*record, wanted);
-    if (!best || shared > best->shared) best = Candidate{&entry, std::move(*record), shared};
+  for (const cache::ListedEntry& entry : entries) {
+    cache::KeyRecord record = key_record_of(entry.record);
+    if (!eligible(record)) continue;
+    const std::size_t shared = shared_fields(record, wanted);
+    if (!best || shared > best->shared) best = Candidate{&entry, std::move(record), shared};
   }
   return best;
 }
 
-Explanation explain(const std::vector<cache::FoundEntry>& entries, cache::KeyRecord wanted) {
+Explanation explain(const std::vector<cache::ListedEntry>& entries, cache::KeyRecord wanted) {
   Explanation result{std::move(wanted), {}, nullptr, std::nullopt, false, {}};
   result.key = result.wanted.key();
-  for (const cache::FoundEntry& entry : entries) {
-    if (entry.key == result.key) result.hit = &entry;
+  for (const cache::ListedEntry& entry : entries) {
+    if (entry.record.key == result.key) result.hit = &entry;
   }
   if (result.hit) return result;
   const std::optional<std::string> name = field_value(result.wanted, "source_name");
@@ -74,15 +74,15 @@ Explanation explain(const std::vector<cache::FoundEntry>& entries, cache::KeyRec
   return result;
 }
 
-std::string entry_line(const cache::FoundEntry& entry) {
-  return fmt::format("{} ({} {}, created {})", entry.key.short_hex(), meta_text(entry.meta, "source_name"),
-                     meta_text(entry.meta, "arch"), ago(entry.created, Clock::now()));
+std::string entry_line(const cache::ListedEntry& entry) {
+  return fmt::format("{} ({} {}, created {})", entry.record.key.short_hex(), entry.record.source_name,
+                     entry.record.arch, ago(created_time(entry.record), Clock::now()));
 }
 
-json entry_json(const cache::FoundEntry& entry) {
-  return {{"key", entry.key.hex()}, {"key_prefix", entry.key.short_hex()},
-          {"source_name", meta_text(entry.meta, "source_name")}, {"arch", meta_text(entry.meta, "arch")},
-          {"created", iso8601_utc(entry.created)}};
+json entry_json(const cache::ListedEntry& entry) {
+  return {{"key", entry.record.key.hex()}, {"key_prefix", entry.record.key.short_hex()},
+          {"source_name", entry.record.source_name}, {"arch", entry.record.arch},
+          {"created", iso8601_utc(created_time(entry.record))}};
 }
 
 json optional_json(const std::optional<std::string>& value) { return value ? json(*value) : json(nullptr); }
@@ -141,8 +141,8 @@ Exit run_explain(const ExplainArgs& args, const GlobalOptions& global) {
   Engine engine(memory_only);
   const Source source = Source::file(args.file);
   cache::KeyRecord wanted = engine.key_record(source, to_compile_options(args.flags, args.arch));
-  const auto store = open_cache(global);
-  const std::vector<cache::FoundEntry> entries = store->list();
+  const auto disk = open_cache(global);
+  const std::vector<cache::ListedEntry> entries = disk ? disk->list() : std::vector<cache::ListedEntry>{};
   const Explanation explanation = explain(entries, std::move(wanted));
   if (args.json) print_json_explanation(explanation, args);
   else print_text_explanation(explanation, args, dir);

@@ -2,9 +2,8 @@
 
 #include "command.hpp"
 
-#include <jitcu/cache/disk_store.hpp>
-#include <jitcu/cache/memory_store.hpp>
-#include <jitcu/cache/open_store.hpp>
+#include <jitcu/cache/disk_tier.hpp>
+#include <jitcu/cache/tiered_store.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -28,14 +27,12 @@ std::filesystem::path cache_dir(const GlobalOptions& options) {
 
 std::uint64_t cache_cap_bytes() { return cache::StoreConfig::from_env().max_size_bytes; }
 
-std::unique_ptr<cache::Store> open_cache(const GlobalOptions& options) {
+std::unique_ptr<cache::DiskTier> open_cache(const GlobalOptions& options) {
   const std::filesystem::path dir = cache_dir(options);
   std::error_code error;
-  if (!std::filesystem::exists(dir, error)) {
-    return std::make_unique<cache::MemoryStore>(cache_cap_bytes());  // nothing cached there yet
-  }
+  if (!std::filesystem::exists(dir, error)) return nullptr;  // nothing cached there yet
   try {
-    return std::make_unique<cache::DiskStore>(dir, cache_cap_bytes());
+    return std::make_unique<cache::DiskTier>(dir, cache_cap_bytes());
   } catch (const std::exception& failure) {
     throw ToolError(fmt::format("cannot open the cache at '{}': {}; check its permissions or pick "
                                 "another folder with --cache-dir",

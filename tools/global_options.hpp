@@ -1,6 +1,6 @@
 #pragma once
 // Options every command shares, and opening the cache they point at.
-#include <jitcu/cache/store.hpp>
+#include <jitcu/cache/disk_tier.hpp>
 #include <jitcu/engine.hpp>
 
 #include <cstdint>
@@ -28,9 +28,9 @@ std::filesystem::path cache_dir(const GlobalOptions& options);
 /// The size cap: JITCU_CACHE_MAX_SIZE, else 1 GiB (as the engine reads it).
 std::uint64_t cache_cap_bytes();
 
-/// The disk cache for the cache commands. A folder that does not exist yet is not created:
-/// an empty in-memory store stands in for it. Throws ToolError when the folder is unusable.
-std::unique_ptr<cache::Store> open_cache(const GlobalOptions& options);
+/// The disk cache for the cache commands; nullptr when its folder does not exist yet (nothing
+/// cached: it is not created). Throws ToolError when the folder is unusable.
+std::unique_ptr<cache::DiskTier> open_cache(const GlobalOptions& options);
 
 /// Engine settings that honour --cache-dir.
 EngineOptions engine_options(const GlobalOptions& options);

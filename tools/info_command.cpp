@@ -95,7 +95,8 @@ Exit run_info(const InfoArgs& args, const GlobalOptions& global) {
   const NvrtcInfo nvrtc = nvrtc_info(engine);
   const std::string arch = engine.default_arch();
   const std::string dir = cache_dir(global).string();
-  const cache::StoreStats stats = open_cache(global)->stats();
+  const auto disk = open_cache(global);
+  const cache::DiskStats stats = disk ? disk->stats() : cache::DiskStats{0, 0, cache_cap_bytes()};
 
   if (args.json) {
     json device_list = json::array();

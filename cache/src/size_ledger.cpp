@@ -2,7 +2,6 @@
 
 #include "posix_io.hpp"
 
-#include <jitcu/cache/path_text.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -43,7 +42,7 @@ std::optional<LedgerTotal> SizeLedger::read() const {
 void SizeLedger::write(const LedgerTotal& total) const {
   const nlohmann::json record = {{"total_size_bytes", total.total_size_bytes},
                                  {"last_scan_unix", total.last_scan_unix}};
-  const std::string staged = path_text::join(tmp_dir_, unique_tmp_name(".size"));
+  const std::string staged = tmp_dir_ + "/" + unique_tmp_name(".size");
   UniqueFd fd = open_at(AT_FDCWD, staged.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
   if (!fd) {
     const int error = errno;

@@ -1,123 +1,38 @@
 #include "compatibility.hpp"
-#include "diagnostics.hpp"
+#include "compile_dispatch.hpp"
+#include "compile_failure.hpp"
+#include "compile_request.hpp"
 #include "driver.hpp"
 #include "entry_codec.hpp"
+#include "file_stamp.hpp"
 #include "headers.hpp"
 #include "linker.hpp"
-#include "toolkit.hpp"
-#include "worker_pool.hpp"
-#include "nvrtc.hpp"
-#include "pch_store.hpp"
-#include "prepared_options.hpp"
+#include "process_cache.hpp"
 #include "ptxas_info.hpp"
 
+#include <jitcu/cache/disk_tier.hpp>
 #include <jitcu/cache/log.hpp>
-#include <jitcu/cache/open_store.hpp>
-#include <jitcu/cache/sha256.hpp>
+#include <jitcu/cache/tiered_store.hpp>
 #include <jitcu/device.hpp>
 #include <jitcu/engine.hpp>
 #include <jitcu/error.hpp>
 
 #include <sys/stat.h>
 
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <future>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 namespace jitcu {
 namespace {
 
 constexpr const char* k_arch_without_gpu = "sm_90";  // documented default when no GPU is found
-constexpr std::int64_t k_racy_window_ns = 1'000'000'000;
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-/// Counts one running compile in `count` for as long as it lives.
-class InFlight {
- public:
-  explicit InFlight(std::atomic<int>& count) : count_(count) { count_.fetch_add(1); }
-  ~InFlight() { count_.fetch_sub(1); }
-  InFlight(const InFlight&) = delete;
-  InFlight& operator=(const InFlight&) = delete;
-
- private:
-  std::atomic<int>& count_;
-};
-
-/// A header's stat data, to notice an edit without reading it.
-struct HeaderStamp {
-  std::string path;
-  std::int64_t size = 0;
-  std::int64_t mtime_ns = 0;
-  std::uint64_t inode = 0;
-
-  static std::optional<HeaderStamp> of(const std::string& path) {
-    struct stat info {};
-    if (stat(path.c_str(), &info) != 0) return std::nullopt;
-    return HeaderStamp{path, info.st_size, info.st_mtim.tv_sec * 1'000'000'000LL + info.st_mtim.tv_nsec, info.st_ino};
-  }
-  bool operator==(const HeaderStamp&) const = default;
-};
-
-/// What a compile was asked for: kept once, shared by the in-process cache and the module's
-/// instantiate() (two copies of the source were code and memory a cache hit paid for).
-struct CompileInputs {
-  Source source;
-  CompileOptions options;
-};
-
-/// A compile this process has done, found again by its exact inputs.
-struct Remembered {
-  std::shared_ptr<const CompileInputs> inputs;
-  std::shared_ptr<const detail::ModuleState> module;
-  std::vector<HeaderStamp> headers;
-  std::vector<std::string> absent;  // include candidates that did not exist: one appearing changes the result
-  std::int64_t stamped_ns = 0;
-
-  bool same_inputs(const Source& source, const CompileOptions& o) const {
-    const auto& options = inputs->options;
-    // The folder too: the same name from another working directory finds other headers.
-    return inputs->source.name() == source.name() && inputs->source.text() == source.text() &&
-           inputs->source.directory_string() == source.directory_string() && options.arch == o.arch &&
-           options.std == o.std &&
-           options.defines == o.defines && options.include_dirs == o.include_dirs &&
-           options.name_expressions == o.name_expressions && options.extra == o.extra;
-  }
-  bool headers_unchanged() const {
-    for (const auto& stamp : headers) {
-      if (stamp.mtime_ns + k_racy_window_ns >= stamped_ns) return false;  // too fresh to trust
-      if (HeaderStamp::of(stamp.path) != stamp) return false;
-    }
-    for (const auto& path : absent)
-      if (HeaderStamp::of(path)) return false;
-    return true;
-  }
-};
-
-std::size_t hash_inputs(const Source& source, const CompileOptions& options) {
-  std::hash<std::string_view> h;
-  std::size_t seed = h(source.text()) ^ (h(source.name()) * 31) ^ (h(options.arch) * 131);
-  for (const auto& [name, value] : options.defines) seed = seed * 1099511628211ULL ^ h(name) ^ (h(value) << 1);
-  for (const auto& option : options.extra) seed = seed * 1099511628211ULL ^ h(option);
-  for (const auto& expression : options.name_expressions) seed = seed * 1099511628211ULL ^ h(expression);
-  return seed;
-}
-
-std::string log_warnings(const std::string& log) { return detail::without_ptxas_info(log); }
-
-constexpr int k_newest_arch_known = 121;  // NVRTC 13.0's newest target; newer devices are checked
+constexpr int k_newest_arch_known = 121;             // NVRTC 13.0's newest target; newer devices are checked
 
 // A device newer than NVRTC knows gets NVRTC's newest target (as CuPy does): its cubin will
 // not load there, so the driver JIT-compiles the PTX. Asking NVRTC costs loading it, so only
@@ -133,151 +48,56 @@ std::string clamp_to_nvrtc(const std::string& device_arch) {
   return fmt::format("sm_{}", choice.sm);
 }
 
+void warn_missing_include_dirs(const detail::CompileRequest& request) {
+  for (const auto& dir : request.include_dirs) {
+    struct stat info {};
+    if (::stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
+      log().warn("compiling {}: include folder '{}' does not exist", request.source.name(), dir);
+  }
+}
+
 /// A module this process has for a key: `ready`, or being built by a thread (wait on `pending`).
 struct KeyedModule {
   std::shared_ptr<const detail::ModuleState> ready;
   std::shared_future<std::shared_ptr<const detail::ModuleState>> pending;
 };
 
+cache::StoreConfig store_config(const EngineOptions& options) {
+  auto config = cache::StoreConfig::from_env();
+  if (!options.cache_dir.empty()) config.dir = options.cache_dir.string();
+  if (!options.disk_cache) config.disk_enabled = false;
+  if (options.cache_max_bytes) config.max_size_bytes = options.cache_max_bytes;
+  return config;
+}
+
+std::filesystem::path disk_root(const cache::TieredStore& store) {
+  const auto* disk = store.disk();
+  return disk ? disk->root() : std::filesystem::path();
+}
+
 }  // namespace
 
 struct Engine::Impl {
+  using ModulePtr = std::shared_ptr<const detail::ModuleState>;
+  using Build = std::function<std::shared_ptr<detail::ModuleState>()>;
+  using Finish = std::function<void(detail::ModuleState&)>;
+
   EngineOptions options;
-  std::shared_ptr<cache::Store> store;
+  std::shared_ptr<cache::TieredStore> store;
+  detail::ProcessCache process_cache;
+  detail::CompileDispatch dispatch;
+  std::weak_ptr<Impl> weak_self;
 
   std::mutex mutex;
-  std::unordered_multimap<std::size_t, Remembered> remembered;  // by hash_inputs
   std::unordered_map<cache::Key, KeyedModule> by_key;
 
-  std::mutex arch_mutex;  // a mutex, not std::call_once: less code on a cache hit's cold path
-  std::string arch;       // empty until default_arch() first runs
+  std::mutex arch_mutex;
+  std::string arch;  // empty until default_arch() first runs
 
-  std::string cache_dir;  // empty when the cache is in memory only
-  std::mutex pool_mutex;
-  std::unique_ptr<detail::WorkerPool> pool;
-  std::atomic<int> compiling_here{0};          // this engine's NVRTC compiles running in this process
-  std::atomic<int> compiling_in_workers{0};    // plain compile()s this engine handed to workers
-  std::atomic<bool> no_worker_binary{false};   // plain compiles then stay in this process
-
-  explicit Impl(EngineOptions o) : options(std::move(o)) {
-    auto config = cache::StoreConfig::from_env();
-    if (!options.cache_dir.empty()) config.dir = options.cache_dir;
-    if (!options.disk_cache) config.disk_enabled = false;
-    if (options.cache_max_bytes) config.max_size_bytes = options.cache_max_bytes;
-    store = cache::open_store(config);
-    if (store->location() != "memory") cache_dir = config.dir;
-  }
-
-  ~Impl() { stop_pool(); }
-
-  void stop_pool() {
-    std::unique_ptr<detail::WorkerPool> stopping;
-    {
-      std::lock_guard lock(pool_mutex);
-      stopping = std::move(pool);
-    }
-    stopping.reset();  // runs what is queued, then joins its threads
-  }
-
-  int worker_count() const {
-    if (options.worker_processes >= 0) return options.worker_processes;
-    if (const char* text = std::getenv("JITCU_WORKERS"); text && *text) {
-      char* end = nullptr;
-      const long value = std::strtol(text, &end, 10);
-      if (*end == '\0' && value >= 0 && value <= 256) return static_cast<int>(value);
-      log().warn("JITCU_WORKERS='{}' is not a number of processes (0-256); using the default", text);
-    }
-    return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 16u));
-  }
-
-  // The pool async and batch compiles run on, made on first use.
-  detail::WorkerPool& worker_pool() {
-    std::lock_guard lock(pool_mutex);
-    if (pool) return *pool;
-    const int workers = worker_count();
-    if (workers == 0) {
-      pool = std::make_unique<detail::WorkerPool>(std::max(1u, std::thread::hardware_concurrency()), std::filesystem::path());
-      return *pool;
-    }
-    auto path = detail::find_worker_executable();
-    if (!cache_dir.empty()) detail::prune_pch_folder(detail::worker_pch_folder(cache_dir), detail::pch_limit_bytes());
-    pool = std::make_unique<detail::WorkerPool>(static_cast<std::size_t>(workers), std::move(path));
-    return *pool;
-  }
-
-  std::pair<std::shared_ptr<const detail::ModuleState>, Origin> compile(const Source& source, const CompileOptions& wanted) {
-    const auto start = std::chrono::steady_clock::now();
-    const std::size_t hash = hash_inputs(source, wanted);
-    if (auto module = find_remembered(source, wanted, hash)) return {std::move(module), Origin::process_cache};
-
-    const auto prepared = detail::prepare_options(wanted, source, wanted.arch.empty() ? default_arch() : wanted.arch);
-    const std::int64_t stamped_ns = now_ns();
-    std::vector<std::filesystem::path> absent;
-    const auto headers = detail::scan_headers(source, prepared.search, &absent);
-    const auto record = detail::make_key_record(source, prepared, wanted.name_expressions, headers);
-    const auto key = record.key();
-    const auto inputs = std::make_shared<const CompileInputs>(CompileInputs{source, wanted});
-    auto [module, origin] = module_for_key(
-        key, detail::image_name_for(prepared.arch),
-        [&] { return compile_and_store(key, source, prepared, wanted, record, headers); },
-        [&](detail::ModuleState& made) { allow_instantiation(made, inputs); });
-    remember(inputs, hash, headers, absent, stamped_ns, module);
-    if (log_enabled(spdlog::level::debug))  // a hit that logs nothing never starts spdlog
-      log().debug("{} {} (key {}): {} in {:.3f} ms", origin == Origin::compiled ? "miss" : "hit", source.name(),
-                key.short_hex(),
-                origin == Origin::compiled ? "compiled" : origin == Origin::disk_cache ? "disk cache" : "this process",
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-    return {std::move(module), origin};
-  }
-
-  std::pair<std::shared_ptr<const detail::ModuleState>, Origin> link(const std::vector<Source>& sources,
-                                                                     const CompileOptions& wanted,
-                                                                     const LinkOptions& how) {
-    if (sources.empty()) throw Error("Engine::link needs at least one source");
-    if (!wanted.name_expressions.empty())
-      throw Error("Engine::link does not take name expressions: instantiate templates explicitly in the source "
-                  "(template __global__ void k<float>(float*);) and find them by name (\"k<float>\")");
-    auto rdc_options = wanted;
-    rdc_options.extra.push_back("-rdc=true");
-    if (how.lto) rdc_options.extra.push_back("-dlto");
-    const std::string target = rdc_options.arch.empty() ? default_arch() : rdc_options.arch;
-    detail::LinkPlan plan{how, {}, {}, {}, cache::KeyRecord()};
-    plan.record.add("link", fmt::format("lto={} device_runtime={}", how.lto, how.device_runtime));
-    for (const auto& source : sources) {
-      plan.prepared.push_back(detail::prepare_options(rdc_options, source, target));
-      plan.headers.push_back(detail::scan_headers(source, plan.prepared.back().search));
-      const auto source_record = detail::make_key_record(source, plan.prepared.back(), {}, plan.headers.back());
-      plan.record.add("source " + source.name(), source_record.key().hex());
-    }
-    if (plan.prepared.front().arch.rfind("sm_", 0) != 0)
-      throw Error(fmt::format("Engine::link needs a real architecture (sm_XY), not {}", plan.prepared.front().arch));
-    plan.sources = sources;
-    const auto key = plan.record.key();
-    return module_for_key(
-        key, {},
-        [&] {
-          auto [module, entry] = detail::link_sources(key, plan);
-          store_built(key, entry, *module);
-          return module;
-        },
-        [](detail::ModuleState&) {});
-  }
-
-  // How a module asks for one more template instantiation of its own source.
-  void allow_instantiation(detail::ModuleState& module, std::shared_ptr<const CompileInputs> inputs) {
-    module.instantiate = [weak = weak_self, inputs = std::move(inputs)](const std::string& expression) {
-      auto self = weak.lock();
-      if (!self)
-        throw Error(fmt::format("cannot instantiate '{}' from {}: the Engine that compiled it is gone; keep the "
-                                "Engine alive or compile with CompileOptions::name_expressions",
-                                expression, inputs->source.name()));
-      auto with_expression = inputs->options;
-      with_expression.name_expressions.push_back(expression);
-      return self->compile(inputs->source, with_expression).first;
-    };
-  }
-
-  std::weak_ptr<Impl> weak_self;
+  explicit Impl(EngineOptions o)
+      : options(std::move(o)),
+        store(cache::open_store(store_config(options))),
+        dispatch(options.worker_processes, disk_root(*store)) {}
 
   int device() const { return options.device >= 0 ? options.device : detail::default_device_ordinal(); }
 
@@ -294,49 +114,91 @@ struct Engine::Impl {
     return arch;
   }
 
-  std::shared_ptr<const detail::ModuleState> find_remembered(const Source& source, const CompileOptions& wanted,
-                                                             std::size_t hash) {
-    std::lock_guard lock(mutex);
-    auto [first, last] = remembered.equal_range(hash);
-    for (auto it = first; it != last; ++it) {
-      if (!it->second.same_inputs(source, wanted)) continue;
-      if (it->second.headers_unchanged()) return it->second.module;
-      remembered.erase(it);  // a header changed: the full path decides again
-      return nullptr;
-    }
-    return nullptr;
+  detail::CompileRequest request_for(const Source& source, const CompileOptions& wanted) {
+    return detail::make_request(source, wanted, wanted.arch.empty() ? default_arch() : wanted.arch);
   }
 
-  void remember(std::shared_ptr<const CompileInputs> inputs, std::size_t hash,
-                const std::vector<detail::HeaderDependency>& headers, const std::vector<std::filesystem::path>& absent,
-                std::int64_t stamped_ns, std::shared_ptr<const detail::ModuleState> module) {
-    Remembered entry{std::move(inputs), std::move(module), {}, {}, stamped_ns};
-    for (const auto& path : absent) entry.absent.push_back(path.string());
-    for (const auto& header : headers) {
-      auto stamp = HeaderStamp::of(header.path.string());
-      if (!stamp) return;  // vanished meanwhile: do not remember
-      entry.headers.push_back(*stamp);
-    }
-    std::lock_guard lock(mutex);
-    remembered.emplace(hash, std::move(entry));
+  std::pair<ModulePtr, Origin> compile(const Source& source, const CompileOptions& wanted) {
+    const auto start = std::chrono::steady_clock::now();
+    detail::CompileRequest request = request_for(source, wanted);
+    const std::size_t hash = request.hash();
+    if (auto module = process_cache.find(request, hash)) return {std::move(module), Origin::process_cache};
+
+    warn_missing_include_dirs(request);
+    const std::int64_t stamped_ns = detail::now_ns();
+    std::vector<std::filesystem::path> absent;
+    const auto headers = detail::scan_headers(source, request.search(), &absent);
+    const auto record = detail::make_key_record(request, headers);
+    const auto key = record.key();
+    auto [module, origin] = module_for_key(
+        key, detail::image_name_for(request.arch),
+        [&] { return compile_and_store(key, request, wanted, record, headers); },
+        [&](detail::ModuleState& made) { allow_instantiation(made, source, wanted); });
+    process_cache.remember(std::move(request), hash, headers, absent, stamped_ns, module);
+    if (log_enabled(spdlog::level::debug))
+      log().debug("{} {} (key {}): {} in {:.3f} ms", origin == Origin::compiled ? "miss" : "hit", source.name(),
+                  key.short_hex(),
+                  origin == Origin::compiled ? "compiled" : origin == Origin::disk_cache ? "cache" : "this process",
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    return {std::move(module), origin};
   }
 
-  using Build = std::function<std::shared_ptr<detail::ModuleState>()>;
-  using Finish = std::function<void(detail::ModuleState&)>;
+  std::pair<ModulePtr, Origin> link(const std::vector<Source>& sources, const CompileOptions& wanted,
+                                    const LinkOptions& how) {
+    if (sources.empty()) throw Error("Engine::link needs at least one source");
+    if (!wanted.name_expressions.empty())
+      throw Error("Engine::link does not take name expressions: instantiate templates explicitly in the source "
+                  "(template __global__ void k<float>(float*);) and find them by name (\"k<float>\")");
+    auto rdc_options = wanted;
+    rdc_options.extra.push_back("-rdc=true");
+    if (how.lto) rdc_options.extra.push_back("-dlto");
+    detail::LinkPlan plan{how, {}, {}, {}, cache::KeyRecord()};
+    plan.record.add("link", fmt::format("lto={} device_runtime={}", how.lto, how.device_runtime));
+    for (const auto& source : sources) {
+      plan.requests.push_back(request_for(source, rdc_options));
+      plan.headers.push_back(detail::scan_headers(source, plan.requests.back().search()));
+      plan.record.add("source", detail::make_key_record(plan.requests.back(), plan.headers.back()).key().hex());
+    }
+    if (!plan.requests.front().arch.starts_with("sm_"))
+      throw Error(fmt::format("Engine::link needs a real architecture (sm_XY), not {}", plan.requests.front().arch));
+    plan.sources = sources;
+    const auto key = plan.record.key();
+    return module_for_key(
+        key, {},
+        [&] {
+          auto [module, entry] = detail::link_sources(key, plan);
+          store_built(key, entry, *module);
+          return module;
+        },
+        [](detail::ModuleState&) {});
+  }
+
+  // How a module asks for one more template instantiation of its own source.
+  void allow_instantiation(detail::ModuleState& module, const Source& source, const CompileOptions& options) {
+    module.instantiate = [weak = weak_self, source, options](const std::string& expression) {
+      auto self = weak.lock();
+      if (!self)
+        throw Error(fmt::format("cannot instantiate '{}' from {}: the Engine that compiled it is gone; keep the "
+                                "Engine alive or compile with CompileOptions::name_expressions",
+                                expression, source.name()));
+      auto with_expression = options;
+      with_expression.name_expressions.push_back(expression);
+      return self->compile(source, with_expression).first;
+    };
+  }
 
   // The module for `key`: from the store, else built (NVRTC, nvJitLink). One build per key at a
   // time, in this process (a shared future) and across processes (the store's key lock).
   // `finish` runs on the module before anyone else can see it.
-  std::pair<std::shared_ptr<const detail::ModuleState>, Origin> module_for_key(const cache::Key& key,
-                                                                              const std::string& image_name,
-                                                                              const Build& build, const Finish& finish) {
+  std::pair<ModulePtr, Origin> module_for_key(const cache::Key& key, const std::string& image_name, const Build& build,
+                                              const Finish& finish) {
     if (auto known = known_module(key)) return {std::move(known), Origin::process_cache};
-    // A disk hit needs no promise: two threads loading one entry at once both get a good module.
+    // A hit needs no promise: two threads loading one entry at once both get a good module.
     if (auto hit = load_from_store(key, image_name)) {
       finish(*hit);
       return {keep_loaded(key, std::move(hit)), Origin::disk_cache};
     }
-    std::promise<std::shared_ptr<const detail::ModuleState>> promise;
+    std::promise<ModulePtr> promise;
     {
       std::unique_lock lock(mutex);
       if (auto it = by_key.find(key); it != by_key.end()) {
@@ -363,7 +225,7 @@ struct Engine::Impl {
   }
 
   /// The module this process already has for `key`, waiting while another thread builds it.
-  std::shared_ptr<const detail::ModuleState> known_module(const cache::Key& key) {
+  ModulePtr known_module(const cache::Key& key) {
     std::unique_lock lock(mutex);
     const auto it = by_key.find(key);
     if (it == by_key.end()) return nullptr;
@@ -374,8 +236,7 @@ struct Engine::Impl {
   }
 
   /// Records a module loaded from the store; if another thread got there first, theirs is kept.
-  std::shared_ptr<const detail::ModuleState> keep_loaded(const cache::Key& key,
-                                                         std::shared_ptr<const detail::ModuleState> loaded) {
+  ModulePtr keep_loaded(const cache::Key& key, ModulePtr loaded) {
     std::lock_guard lock(mutex);
     auto& slot = by_key[key];
     if (slot.ready) return slot.ready;
@@ -392,134 +253,43 @@ struct Engine::Impl {
     return {build(), Origin::compiled};
   }
 
-  // `image_name`, when known, lets the store read the entry and that blob in one pass; an
-  // entry that holds another image, or anything unusual, goes through find_quick.
+  /// A hit reads the record and the image only; the PTX and the log are read when asked for.
+  /// `image_name` is empty for a link, whose image the record names.
   std::shared_ptr<detail::ModuleState> load_from_store(const cache::Key& key, const std::string& image_name) {
-    if (!image_name.empty()) {
-      if (auto found = store->find_blob(key, image_name))
-        if (auto module = detail::module_from_blob(key, std::move(*found), image_name, store)) return module;
-    }
-    auto entry = store->find_quick(key);  // the index only: no JSON parse on a hit
-    if (!entry) return nullptr;
-    return detail::module_from_entry(std::move(*entry), store);
+    auto hit = store->get(key, image_name.empty() ? cache::BlobSelection::all() : cache::BlobSelection::only(image_name));
+    if (!hit) return nullptr;
+    return detail::module_from_entry(std::move(hit->entry), store);
   }
 
-  // Puts a module just built and ties it to its entry (none when the store could not write it).
-  void store_built(const cache::Key& key, const cache::NewEntry& entry, detail::ModuleState& module) {
+  // Puts a module just built, and ties it to the store for its PTX and log.
+  void store_built(const cache::Key& key, const cache::Entry& entry, detail::ModuleState& module) {
     store->put(key, entry);
     module.store = store;
-    module.entry = store->find_quick(key);
-    if (module.entry) module.cache_dir = module.entry->dir;
+    if (auto* disk = store->disk()) module.cache_dir = disk->entry_dir(key).string();
   }
 
-  std::shared_ptr<detail::ModuleState> compile_and_store(
-      const cache::Key& key, const Source& source, const detail::PreparedOptions& prepared,
-      const CompileOptions& compile_options, const cache::KeyRecord& record,
-      const std::vector<detail::HeaderDependency>& headers) {
-    detail::NvrtcInput input{&source.text(), &source.name(), prepared.nvrtc(), compile_options.name_expressions};
-    if (compile_options.time_limit.count() > 0) input.deadline = std::chrono::steady_clock::now() + compile_options.time_limit;
-    input.cancel = compile_options.cancel.get();
-    // NVRTC's automatic PCH (in this process) does not notice an edited user header: the next
-    // compile reuses the old header's PCH (a changed #define kept its old value, under the new
-    // key), so only sources without user headers get it. A worker's PCH file is named by every
-    // user header's hash instead, and outlasts the worker (pch_store.hpp).
-    auto* worker = detail::current_worker();
-    detail::WorkerPool* offload = worker ? nullptr : pool_for_concurrent_compile();
-    input.precompiled_headers = options.precompiled_headers && (worker || offload || headers.empty()) &&
-                                !detail::include_lines(source.text()).empty();
-    if ((worker || offload) && input.precompiled_headers)
-      input.pch_file = detail::persistent_pch_stem(detail::worker_pch_folder(cache_dir), source.text(), input.options, headers);
-    auto output = worker ? worker->compile(input) : offload ? compile_in_worker(*offload, input, compiling_in_workers)
-                                                              : compile_here(input);
+  std::shared_ptr<detail::ModuleState> compile_and_store(const cache::Key& key, const detail::CompileRequest& request,
+                                                         const CompileOptions& wanted, const cache::KeyRecord& record,
+                                                         const std::vector<detail::HeaderDependency>& headers) {
+    const Source& source = request.source;
+    detail::NvrtcInput input{&source.text(), &source.name(), request.nvrtc_options(), request.name_expressions};
+    if (wanted.time_limit.count() > 0) input.deadline = std::chrono::steady_clock::now() + wanted.time_limit;
+    input.cancel = wanted.cancel.get();
+    auto output = dispatch.run(std::move(input), options.precompiled_headers,
+                               !detail::include_lines(source.text()).empty(), headers);
     if (output.cancelled)
       throw CompileCancelled(fmt::format("compiling {} was cancelled {}; nothing was cached", source.name(),
-                                         compile_options.cancel && compile_options.cancel->load()
+                                         wanted.cancel && wanted.cancel->load()
                                              ? "on request"
-                                             : fmt::format("after its time limit of {} ms", compile_options.time_limit.count())));
-    if (!output.ok) throw_compile_failure(source, prepared, output);
-    if (auto warnings = log_warnings(output.log); !warnings.empty())
+                                             : fmt::format("after its time limit of {} ms", wanted.time_limit.count())));
+    if (!output.ok) detail::throw_compile_failure(request, output);
+    if (auto warnings = detail::without_ptxas_info(output.log); !warnings.empty())
       log().warn("NVRTC warnings compiling {}:\n{}", source.name(), warnings);
-    auto module = detail::module_from_output(key, source, prepared, std::move(output));
-    const auto entry = detail::entry_from_module(*module, source, prepared, record, headers);
-    store_built(key, entry, *module);
-    log().debug("compiled {} (key {}) for {} in {:.1f} ms", source.name(), key.short_hex(), prepared.arch,
+    auto module = detail::module_from_output(key, source.name(), request.arch, std::move(output));
+    store_built(key, detail::entry_from_module(*module, source.text(), record), *module);
+    log().debug("compiled {} (key {}) for {} in {:.1f} ms", source.name(), key.short_hex(), request.arch,
                 module->compile_ms);
     return module;
-  }
-
-  detail::NvrtcOutput compile_here(const detail::NvrtcInput& input) {
-    const InFlight counted(compiling_here);
-    return detail::nvrtc_compile(input);
-  }
-
-  /// The worker pool for a plain compile() that meets another one of this engine's, else nullptr
-  /// (compile here). NVRTC contends with itself inside a process: 16 threads of one process
-  /// reached 2.4-3.8x of one-by-one on the H100 host, 16 worker processes 10-13x. One inside
-  /// NVRTC here sends it to the pool; ones only in workers do while a worker is free (kept here,
-  /// the thread that began first compiled all its later sources in this process beside 16 busy
-  /// workers, the batch's slowest path; with all workers busy, here runs it sooner). A lone
-  /// compile stays in this process (lowest latency), and so does every compile when workers are
-  /// off or their executable cannot be found.
-  detail::WorkerPool* pool_for_concurrent_compile() {
-    const bool one_here = compiling_here.load() > 0;
-    const int in_workers = compiling_in_workers.load();
-    if (!one_here && in_workers == 0) return nullptr;  // a lone compile
-    if (no_worker_binary.load() || detail::on_pool_thread())
-      return nullptr;  // on a pool thread: waiting for the pool could wait for itself
-    const int workers = worker_count();
-    if (workers == 0 || (!one_here && in_workers >= workers)) return nullptr;
-    try {
-      return &worker_pool();
-    } catch (const Error& error) {
-      if (!no_worker_binary.exchange(true))
-        log().debug("concurrent compiles stay in this process: {}", error.what());
-      return nullptr;
-    }
-  }
-
-  /// Runs NVRTC in a worker process of the pool and waits. A worker that dies or passes the
-  /// deadline is an error, as for compile_async(): the compile is not retried here, where the
-  /// same crash would take the user's process down.
-  static detail::NvrtcOutput compile_in_worker(detail::WorkerPool& pool, const detail::NvrtcInput& input,
-                                               std::atomic<int>& in_flight) {
-    const InFlight counted(in_flight);
-    std::promise<detail::NvrtcOutput> result;
-    auto output = result.get_future();
-    pool.submit([&input, &result] {
-      try {
-        auto* worker = detail::current_worker();  // null if its process could not start (warned)
-        result.set_value(worker ? worker->compile(input) : detail::nvrtc_compile(input));
-      } catch (...) {
-        result.set_exception(std::current_exception());
-      }
-    });
-    return output.get();
-  }
-
-  // NVRTC only says NVRTC_ERROR_INVALID_OPTION: find which of the user's options it refused.
-  [[noreturn]] static void throw_compile_failure(const Source& source, const detail::PreparedOptions& prepared,
-                                                const detail::NvrtcOutput& output) {
-    if (!output.invalid_option) throw detail::make_compile_error(source, output.log, output.result_name);
-    static const std::string empty_text = "", empty_name = "jitcu_option_probe.cu";
-    const std::vector<std::string> all = prepared.nvrtc();
-    std::vector<std::string> base(all.begin(), all.end() - static_cast<std::ptrdiff_t>(prepared.user_given.size()));
-    const auto refuses = [](const std::vector<std::string>& probe_options) {
-      return detail::nvrtc_compile({&empty_text, &empty_name, probe_options, {}}).invalid_option;
-    };
-    // Of jitcu's own options only the arch can be refused (sm_10 has the right shape); then
-    // every probe below would fail too and blame the user's first option.
-    std::string refused = refuses(base) ? "-arch=" + prepared.arch : "";
-    for (const auto& option : prepared.user_given) {
-      if (!refused.empty()) break;
-      auto probe = base;
-      probe.push_back(option);
-      if (refuses(probe)) refused = option;
-    }
-    if (refused.empty()) refused = fmt::format("{}", fmt::join(all, " "));
-    throw Error(fmt::format("compiling {}: NVRTC refused the option '{}' (NVRTC_ERROR_INVALID_OPTION){}; check "
-                             "its spelling and value against NVRTC's supported options",
-                             source.name(), refused,
-                             output.log.empty() ? "" : fmt::format(": {}", output.log)));
   }
 };
 
@@ -530,7 +300,7 @@ Engine::Engine(EngineOptions options) : impl_(std::make_shared<Impl>(std::move(o
 Engine::~Engine() {
   // Finish queued async compiles and join the pool here, so the last reference to Impl is
   // never dropped on a pool thread (which would then have to join itself).
-  if (impl_) impl_->stop_pool();
+  if (impl_) impl_->dispatch.stop();
 }
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
@@ -544,7 +314,7 @@ std::future<Module> Engine::compile_async(Source source, CompileOptions options)
   auto promise = std::make_shared<std::promise<Module>>();
   auto future = promise->get_future();
   // A raw pointer: ~Engine joins the pool before Impl can go.
-  impl_->worker_pool().submit([impl = impl_.get(), promise, source = std::move(source), options = std::move(options)] {
+  impl_->dispatch.pool().submit([impl = impl_.get(), promise, source = std::move(source), options = std::move(options)] {
     try {
       auto [module, origin] = impl->compile(source, options);
       promise->set_value(Module(std::move(module), origin));
@@ -578,11 +348,11 @@ Module Engine::link(const std::vector<Source>& sources, const CompileOptions& op
 }
 
 cache::KeyRecord Engine::key_record(const Source& source, const CompileOptions& options) {
-  const auto prepared = detail::prepare_options(options, source, options.arch.empty() ? impl_->default_arch() : options.arch);
-  return detail::make_key_record(source, prepared, options.name_expressions, detail::scan_headers(source, prepared.search));
+  const auto request = impl_->request_for(source, options);
+  return detail::make_key_record(request, detail::scan_headers(source, request.search()));
 }
 
 std::string Engine::default_arch() const { return impl_->default_arch(); }
-cache::Store& Engine::store() { return *impl_->store; }
+cache::TieredStore& Engine::store() { return *impl_->store; }
 
 }  // namespace jitcu

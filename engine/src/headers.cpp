@@ -1,5 +1,7 @@
 #include "headers.hpp"
 
+#include "file_stamp.hpp"
+
 #include <jitcu/cache/sha256.hpp>
 
 #include <sys/stat.h>
@@ -17,20 +19,11 @@ namespace {
 
 /// What this process knows of one header, valid while its stat data is unchanged.
 struct KnownHeader {
-  std::int64_t size = -1;
-  std::int64_t mtime_ns = 0;
-  std::uint64_t inode = 0;
+  FileStamp stamp;
   std::int64_t seen_ns = 0;  // when it was read
   std::string sha256;
   std::vector<std::pair<std::string, bool>> includes;
 };
-
-constexpr std::int64_t k_racy_window_ns = 1'000'000'000;  // a file changed this recently is re-read
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -43,22 +36,18 @@ class HeaderMemo {
  public:
   // The header's hash and includes, from memory when its stat data says it is unchanged.
   std::optional<KnownHeader> get(const std::filesystem::path& path) {
-    struct stat info {};
-    if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
-    const std::int64_t mtime_ns = info.st_mtim.tv_sec * 1'000'000'000LL + info.st_mtim.tv_nsec;
+    const std::optional<FileStamp> stamp = FileStamp::of(path.string());
+    if (!stamp || !stamp->regular) return std::nullopt;
     {
       std::lock_guard lock(mutex_);
       auto it = known_.find(path.string());
-      if (it != known_.end() && it->second.size == info.st_size && it->second.mtime_ns == mtime_ns &&
-          it->second.inode == info.st_ino && mtime_ns + k_racy_window_ns < it->second.seen_ns)
+      if (it != known_.end() && it->second.stamp == *stamp && stamp->trusted_at(it->second.seen_ns))
         return it->second;
     }
     KnownHeader header;
     header.seen_ns = now_ns();
     const std::string text = read_text(path);
-    header.size = info.st_size;
-    header.mtime_ns = mtime_ns;
-    header.inode = info.st_ino;
+    header.stamp = *stamp;
     header.sha256 = cache::sha256_hex(text);
     header.includes = include_lines(text);
     std::lock_guard lock(mutex_);

@@ -26,13 +26,13 @@ std::filesystem::path device_runtime_library() {
 
 }  // namespace
 
-std::pair<std::shared_ptr<ModuleState>, cache::NewEntry> link_sources(const cache::Key& key, const LinkPlan& plan) {
+std::pair<std::shared_ptr<ModuleState>, cache::Entry> link_sources(const cache::Key& key, const LinkPlan& plan) {
   std::vector<LinkInput> inputs;
   NvrtcOutput combined;
   std::string names, texts;
   for (std::size_t i = 0; i < plan.sources.size(); ++i) {
     const auto& source = plan.sources[i];
-    auto output = nvrtc_compile({&source.text(), &source.name(), plan.prepared[i].nvrtc(), {}});
+    auto output = nvrtc_compile({&source.text(), &source.name(), plan.requests[i].nvrtc_options(), {}});
     if (!output.ok) throw make_compile_error(source, output.log, output.result_name);
     combined.milliseconds += output.milliseconds;
     combined.log += output.log.empty() ? "" : fmt::format("== {}\n{}\n", source.name(), output.log);
@@ -45,7 +45,7 @@ std::pair<std::shared_ptr<ModuleState>, cache::NewEntry> link_sources(const cach
   if (plan.how.device_runtime)
     inputs.push_back({LinkInput::Kind::library_file, device_runtime_library().string(), "libcudadevrt.a"});
 
-  std::vector<std::string> link_options{"-arch=" + plan.prepared.front().arch};
+  std::vector<std::string> link_options{"-arch=" + plan.requests.front().arch};
   if (plan.how.lto) link_options.push_back("-lto");
   auto linked = nvjitlink_link(inputs, link_options);
   if (!linked.ok)
@@ -60,11 +60,8 @@ std::pair<std::shared_ptr<ModuleState>, cache::NewEntry> link_sources(const cach
   combined.log += linked.log;
   combined.milliseconds += linked.milliseconds;
 
-  const Source joined = Source::string(texts, names);
-  std::vector<HeaderDependency> headers;
-  for (const auto& list : plan.headers) headers.insert(headers.end(), list.begin(), list.end());
-  auto module = module_from_output(key, joined, plan.prepared.front(), std::move(combined));
-  auto entry = entry_from_module(*module, joined, plan.prepared.front(), plan.record, headers);
+  auto module = module_from_output(key, names, plan.requests.front().arch, std::move(combined));
+  auto entry = entry_from_module(*module, texts, plan.record);
   return {std::move(module), std::move(entry)};
 }
 

@@ -2,7 +2,7 @@
 // Several sources compiled as relocatable code and linked into one module with nvJitLink.
 #include "headers.hpp"
 #include "module_state.hpp"
-#include "prepared_options.hpp"
+#include "compile_request.hpp"
 
 #include <jitcu/cache/entry.hpp>
 #include <jitcu/cache/key.hpp>
@@ -19,13 +19,13 @@ namespace jitcu::detail {
 struct LinkPlan {
   LinkOptions how;
   std::vector<Source> sources;
-  std::vector<PreparedOptions> prepared;
+  std::vector<CompileRequest> requests;
   std::vector<std::vector<HeaderDependency>> headers;
   cache::KeyRecord record;
 };
 
 /// Compiles every source with NVRTC, links with nvJitLink; the module and its cache entry.
 /// Throws CompileError for a source or the link.
-std::pair<std::shared_ptr<ModuleState>, cache::NewEntry> link_sources(const cache::Key& key, const LinkPlan& plan);
+std::pair<std::shared_ptr<ModuleState>, cache::Entry> link_sources(const cache::Key& key, const LinkPlan& plan);
 
 }  // namespace jitcu::detail

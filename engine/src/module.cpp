@@ -18,16 +18,35 @@ namespace detail {
 
 ModuleState::~ModuleState() { unload_library(loaded); }
 
+namespace {
+
+/// One blob of a module's cache entry, checked; a missing or damaged one is an error that says
+/// what to do (the store has removed a damaged entry, so the next compile replaces it).
+std::string read_cached_blob(const ModuleState& module, const std::string& name) {
+  auto hit = module.store->get(module.key, cache::BlobSelection::only(name));
+  if (hit) {
+    if (auto it = hit->entry.blobs.find(name); it != hit->entry.blobs.end()) return std::move(it->second);
+  }
+  throw Error(fmt::format("the {} of {} (key {}) is missing or damaged in the cache ({}); compile again to "
+                          "replace the entry", name, module.source_name, module.key.short_hex(),
+                          module.store->tiers().front()->describe()));
+}
+
+}  // namespace
+
 std::string ModuleState::ptx() const {
   std::lock_guard lock(mutex);
-  if (!ptx_text.empty() || !store || (!entry && !entry_deferred)) return ptx_text;
-  if (!entry) entry = store->find_quick(key);  // a hit read through find_blob has none yet
-  auto text = entry ? store->read_blob(*entry, "program.ptx") : std::nullopt;
-  if (!text) throw Error(fmt::format("the PTX of {} (key {}) is missing or damaged in the cache ({}); "
-                                     "compile again to replace the entry", source_name, key.short_hex(),
-                                     store->location()));
-  ptx_text = std::move(*text);
+  if (!ptx_text.empty() || !store) return ptx_text;
+  ptx_text = read_cached_blob(*this, "program.ptx");
   return ptx_text;
+}
+
+const std::string& ModuleState::log() const {
+  std::lock_guard lock(mutex);
+  if (log_known || !store) return log_text;
+  log_text = read_cached_blob(*this, "log.txt");
+  log_known = true;
+  return log_text;
 }
 
 namespace {
@@ -178,13 +197,11 @@ Module Module::load_ptx(std::string ptx, std::string name) {
     throw Error(fmt::format("'{}' is not PTX text: it has no .version line{}; Module::load_ptx takes what nvcc -ptx or "
                             "NVRTC writes (launches are checked against its .entry lines)",
                             name, ptx.starts_with("\x7f" "ELF") ? " (it is an ELF file, such as a cubin)" : ""));
-  detail::PreparedOptions options;
-  options.arch = detail::ptx_target(ptx);
   detail::NvrtcOutput output;
+  const std::string arch = detail::ptx_target(ptx);
   output.ptx = std::move(ptx);
   const cache::Key key(cache::sha256(output.ptx));
-  return Module(detail::module_from_output(key, Source::string("", std::move(name)), options, std::move(output)),
-                Origin::compiled);
+  return Module(detail::module_from_output(key, std::move(name), arch, std::move(output)), Origin::compiled);
 }
 
 Kernel Module::kernel(std::string_view name) const {
@@ -249,7 +266,7 @@ bool Module::has_kernel(std::string_view name) const {
 
 std::vector<std::string> Module::kernel_names() const { return detail::readable_names(*state_); }
 std::string Module::ptx() const { return state_->ptx(); }
-const std::string& Module::log() const { return state_->log; }
+const std::string& Module::log() const { return state_->log(); }
 const std::string& Module::arch() const { return state_->arch; }
 std::string Module::cache_key() const { return state_->key.hex(); }
 std::filesystem::path Module::cache_path() const {

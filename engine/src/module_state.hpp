@@ -4,8 +4,7 @@
 
 #include <jitcu/arguments.hpp>
 #include <jitcu/kernel.hpp>
-#include <jitcu/cache/entry.hpp>
-#include <jitcu/cache/store.hpp>
+#include <jitcu/cache/tiered_store.hpp>
 
 #include <atomic>
 #include <functional>
@@ -33,14 +32,9 @@ struct ModuleState {
   std::map<std::string, std::string> name_expressions;  // expression -> symbol
   std::string image;       // what gets loaded: the cubin, or the PTX for compute_XY
   bool image_is_ptx = false;
-  std::string log;
   double compile_ms = 0;
-  std::shared_ptr<cache::Store> store;   // for reading the PTX lazily after a disk hit
-  std::string cache_dir;                 // the entry's folder; empty in a memory store
-  /// The entry as found; a hit read through Store::find_blob (entry_deferred) finds it only
-  /// when ptx() needs it.
-  mutable std::optional<cache::FoundEntry> entry;
-  bool entry_deferred = false;
+  std::shared_ptr<cache::TieredStore> store;  // reads a hit's PTX and log when asked for
+  std::string cache_dir;                      // the entry's folder; empty without a disk cache
 
   /// Compiles this module's source again with one more name expression (a template
   /// instantiation asked for by name); empty when the engine is gone or for linked modules.
@@ -54,12 +48,16 @@ struct ModuleState {
 
   /// The PTX: kept since compile, or read (and checked) from the cache entry.
   std::string ptx() const;
+  /// NVRTC's log: kept since compile, or read (and checked) from the cache entry.
+  const std::string& log() const;
   /// Loaded on first call (cubin first, PTX if the cubin does not fit this GPU).
   LibraryHandle library() const;
   /// The driver's handle for kernels[index], looked up once.
   KernelHandle kernel_handle(std::size_t index) const;
 
   mutable std::string ptx_text;  // filled on compile or by ptx()
+  mutable std::string log_text;  // filled on compile or by log()
+  mutable bool log_known = false;
   mutable std::mutex mutex;
   mutable LibraryHandle loaded = nullptr;
   mutable std::unique_ptr<std::atomic<KernelHandle>[]> handles;

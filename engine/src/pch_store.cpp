@@ -4,7 +4,7 @@
 
 #include <jitcu/cache/key.hpp>
 #include <jitcu/cache/log.hpp>
-#include <jitcu/cache/open_store.hpp>
+#include <jitcu/cache/tiered_store.hpp>
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,4 +1,3 @@
-#include <jitcu/cache/path_text.hpp>
 #include <jitcu/error.hpp>
 #include <jitcu/source.hpp>
 
@@ -14,7 +13,7 @@
 
 namespace jitcu {
 
-Source::Source(std::string text, std::string name, std::string directory, bool from_file)
+Source::Source(std::string text, std::string name, std::filesystem::path directory, bool from_file)
     : data_(std::make_shared<const Data>(Data{std::move(text), std::move(name), std::move(directory), from_file})) {}
 
 namespace {
@@ -55,10 +54,10 @@ std::optional<std::string> read_whole_file(const std::string& path) {
   return text;
 }
 
-/// The absolute, normal folder of `path`, as absolute(path).parent_path().lexically_normal()
-/// gives; as text because this runs on every cache hit (see jitcu/cache/path_text.hpp).
-std::string folder_of(const std::string& path) {
-  return path_text::lexically_normal(path_text::parent(path_text::absolute(path)));
+/// The absolute, normal folder of `path`.
+std::filesystem::path folder_of(const std::string& path) {
+  std::error_code ignored;  // no current directory: the path as given
+  return std::filesystem::absolute(path, ignored).parent_path().lexically_normal();
 }
 
 }  // namespace
@@ -85,7 +84,7 @@ Source Source::file(const std::filesystem::path& path) { return file(path.string
 
 Source Source::string(std::string text, std::string name) {
   if (name.empty()) name = "jitcu_program.cu";
-  std::string directory = folder_of(name);
+  std::filesystem::path directory = folder_of(name);
   return Source(std::move(text), std::move(name), std::move(directory), false);
 }
 

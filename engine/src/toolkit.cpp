@@ -1,7 +1,6 @@
 #include "toolkit.hpp"
 
 #include <jitcu/cache/log.hpp>
-#include <jitcu/cache/path_text.hpp>
 
 #include <sys/stat.h>
 
@@ -23,7 +22,7 @@ bool has(const std::string& path, mode_t type, struct stat* info = nullptr) {
 std::string nvrtc_in(const std::string& root, off_t& size) {
   struct stat info {};
   for (const char* lib : {"lib64/", "lib/"}) {
-    if (auto candidate = path_text::join(root, lib + std::string(k_nvrtc_soname)); has(candidate, S_IFREG, &info)) {
+    if (auto candidate = root + "/" + lib + std::string(k_nvrtc_soname); has(candidate, S_IFREG, &info)) {
       size = info.st_size;
       return candidate;
     }
@@ -48,7 +47,7 @@ Toolkit find_toolkit() {
       found.nvrtc_identity = std::string(k_nvrtc_soname) + ", " + std::to_string(size) + " bytes";
       return found;
     }
-    if (has(path_text::join(root, "include/cuda_runtime.h"), S_IFREG)) {
+    if (has(root + "/include/cuda_runtime.h", S_IFREG)) {
       found.root = root;
       break;
     }
@@ -72,7 +71,7 @@ const std::vector<std::string>& toolkit_include_dirs() {
   static const std::vector<std::string> found = [] {
     std::vector<std::string> dirs;
     if (toolkit().root.empty()) return dirs;
-    for (const auto& dir : {path_text::join(toolkit().root, "include"), path_text::join(toolkit().root, "include/cccl")})
+    for (const auto& dir : {toolkit().root + "/include", toolkit().root + "/include/cccl"})
       if (has(dir, S_IFDIR)) dirs.push_back(dir);
     return dirs;
   }();

@@ -33,9 +33,9 @@ TEST_CASE("Source::file takes a char pointer, a string or a path alike, and fold
     CHECK(source->name() == given);
     CHECK(source->text() == "extern \"C\" __global__ void k() {}\n");
     CHECK(source->directory() == expected_dir);
-    CHECK(source->directory_string() == expected_dir.string());
+    CHECK(source->directory() == expected_dir);
   }
-  CHECK(from_string.directory_string() == (std::filesystem::current_path() / "src").string());
+  CHECK(from_string.directory() == std::filesystem::current_path() / "src");
 }
 
 TEST_CASE("Source::file of a missing file throws an Error naming the path") {
@@ -89,7 +89,7 @@ TEST_CASE("copies of a Source share its text; a moved-from Source still reads th
   for (const Source* source : std::initializer_list<const Source*>{&copy, &moved, &moved_from}) {
     CHECK(source->text() == text);
     CHECK(source->name() == "dir/copied.cu");
-    CHECK(source->directory_string() == original.directory_string());
+    CHECK(source->directory() == original.directory());
     CHECK_FALSE(source->from_file());
   }
 }

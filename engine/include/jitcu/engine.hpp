@@ -1,7 +1,5 @@
 #pragma once
 // The engine: compiles sources through the cache and hands back modules.
-#include <jitcu/cache/key.hpp>
-#include <jitcu/cache/store.hpp>
 #include <jitcu/module.hpp>
 #include <jitcu/options.hpp>
 #include <jitcu/source.hpp>
@@ -16,14 +14,17 @@
 
 namespace jitcu {
 
+namespace cache {
+class KeyRecord;
+class TieredStore;
+}  // namespace cache
+
 /// How an engine is set up; every field defaults to the environment.
 struct EngineOptions {
   /// CUDA device ordinal; -1: $JITCU_DEVICE, else 0.
   int device = -1;
-  /// Cache folder (a std::filesystem::path converts); empty: $JITCU_CACHE_DIR,
-  /// $XDG_CACHE_HOME/jitcu, ~/.cache/jitcu. Text, not a path: a std::filesystem::path's first
-  /// use costs a new process's cache hit ~10 us.
-  std::string cache_dir{};
+  /// Cache folder; empty: $JITCU_CACHE_DIR, $XDG_CACHE_HOME/jitcu, ~/.cache/jitcu.
+  std::filesystem::path cache_dir{};
   /// false: keep results in memory only (as JITCU_DISABLE_CACHE=1 does).
   bool disk_cache = true;
   /// Size cap of the disk cache; 0: $JITCU_CACHE_MAX_SIZE, else 1 GiB.
@@ -75,14 +76,15 @@ class Engine {
               const LinkOptions& link_options = {});
 
   /// The cache key record `compile(source, options)` would use, without compiling: every
-  /// input (NVRTC build, arch, source hash, options, each user header's hash). For `cache explain`.
+  /// input (NVRTC build, arch, source hash, each option, each user header's hash), one field
+  /// each. For `cache explain`; include <jitcu/cache/key.hpp> to use it.
   cache::KeyRecord key_record(const Source& source, const CompileOptions& options = {});
 
   /// The arch a compile gets when CompileOptions::arch is empty: the device's "sm_XY", else
   /// $JITCU_ARCH, else "sm_90" when no GPU can be found.
   std::string default_arch() const;
-  /// The cache this engine uses.
-  cache::Store& store();
+  /// The cache this engine uses (include <jitcu/cache/tiered_store.hpp> to use it).
+  cache::TieredStore& store();
 
  private:
   struct Impl;

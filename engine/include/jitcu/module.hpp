@@ -78,7 +78,7 @@ class Module {
 
   /// The PTX text (read from the cache on first use after a disk hit).
   std::string ptx() const;
-  /// NVRTC's log of the compile (warnings, ptxas info); empty on hits.
+  /// NVRTC's log of the compile (warnings, ptxas info); on a cache hit, read from the entry when first asked.
   const std::string& log() const;
   /// The target, e.g. "sm_90" or "compute_90".
   const std::string& arch() const;

@@ -25,20 +25,23 @@ class Source {
   const std::string& text() const { return data_->text; }
   const std::string& name() const { return data_->name; }
   /// Folder that quoted includes of the main source are resolved in (absolute, normal).
-  std::filesystem::path directory() const { return data_->directory; }
-  /// directory() as text, without std::filesystem (whose first use costs a cache hit ~40 us).
-  const std::string& directory_string() const { return data_->directory; }
+  const std::filesystem::path& directory() const { return data_->directory; }
   /// True for Source::file.
   bool from_file() const { return data_->from_file; }
+  /// Same text, name, folder and kind (copies of one Source compare equal at once).
+  friend bool operator==(const Source& a, const Source& b) {
+    return a.data_ == b.data_ || (a.data_->text == b.data_->text && a.data_->name == b.data_->name &&
+                                  a.data_->directory == b.data_->directory && a.data_->from_file == b.data_->from_file);
+  }
 
  private:
   struct Data {
     std::string text;
     std::string name;
-    std::string directory;
+    std::filesystem::path directory;
     bool from_file = false;
   };
-  Source(std::string text, std::string name, std::string directory, bool from_file);
+  Source(std::string text, std::string name, std::filesystem::path directory, bool from_file);
   // Shared, never changed: a copy (the engine keeps one of every source it compiles) is a
   // reference count, not another copy of the text.
   std::shared_ptr<const Data> data_;

@@ -14,7 +14,7 @@
 namespace jitcu::cache {
 
 /// Bumped whenever the record's layout or meaning changes: old entries then simply miss.
-constexpr int k_key_format_version = 1;
+constexpr int k_key_format_version = 2;
 
 /// SHA-256 of a KeyRecord; names one cache entry.
 class Key {

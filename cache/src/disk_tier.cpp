@@ -1,9 +1,9 @@
-#include <jitcu/cache/disk_store.hpp>
+#include <jitcu/cache/disk_tier.hpp>
+#include <jitcu/cache/log.hpp>
+#include <jitcu/cache/record.hpp>
 
-#include "entry_index.hpp"
-#include "fast_checksum.hpp"
 #include "file_lock.hpp"
-#include "meta.hpp"
+#include "meta_json.hpp"
 #include "posix_io.hpp"
 #include "size_ledger.hpp"
 #include "staging_dir.hpp"
@@ -22,8 +22,6 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
-#include <jitcu/cache/log.hpp>
-#include <jitcu/cache/path_text.hpp>
 
 namespace jitcu::cache {
 namespace fs = std::filesystem;
@@ -56,7 +54,9 @@ constexpr auto k_use_resolution = std::chrono::seconds(60);
 // put() evicts to this share of the cap, so the puts right after do not rescan at once.
 constexpr std::uint64_t k_evict_target_percent = 90;
 constexpr int k_publish_attempts = 4;  // each retry follows a damaged or vanished entry
-constexpr std::uint64_t k_meta_max_bytes = 64ull << 20;  // far above any real meta.json
+constexpr std::uint64_t k_record_max_bytes = 64ull << 20;  // far above any real record
+constexpr const char* k_record_file = "record";
+constexpr const char* k_meta_file = "meta.json";  // for people: never read
 
 using Clock = std::chrono::system_clock;
 
@@ -72,12 +72,6 @@ struct StoredEntry {
 struct Retired {
   fs::path trash;
   std::uint64_t size_bytes = 0;
-};
-
-/// The outcome of reading an entry's meta.json.
-struct MetaRead {
-  bool absent = false;  // no entry folder at all: a plain miss
-  MetaCheck check;
 };
 
 class DiskKeyLock final : public KeyLock {
@@ -144,153 +138,6 @@ std::uint64_t total_size(const std::vector<StoredEntry>& entries) {
   return total;
 }
 
-/// A small file of the entry (meta.json, index) into `text`; returns what is wrong, empty when
-/// read. `absent` tells a missing file apart from a damaged one.
-std::string read_record_at(int dir_fd, std::string_view name, std::string& text, bool* absent = nullptr) {
-  UniqueFd fd = open_at(dir_fd, std::string(name).c_str(), O_RDONLY | O_NOFOLLOW);
-  if (!fd) {
-    const int error = errno;
-    if (absent) *absent = error == ENOENT;
-    if (error == ENOENT) return fmt::format("{}: missing", name);
-    return fmt::format("{}: cannot read ({})", name, errno_text(error));
-  }
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) return fmt::format("{}: not a regular file", name);
-  if (static_cast<std::uint64_t>(info.st_size) > k_meta_max_bytes) {
-    return fmt::format("{}: {} bytes, too large", name, info.st_size);
-  }
-  text.reserve(static_cast<std::size_t>(info.st_size) + 1);  // + 1: the read that sees the end
-  if (const int error = read_all(fd.get(), text, k_meta_max_bytes, static_cast<std::uint64_t>(info.st_size)); error != 0) {
-    return fmt::format("{}: cannot read ({})", name, errno_text(error));
-  }
-  return {};
-}
-
-MetaCheck read_index_at(int dir_fd, const Key& key, bool* absent = nullptr) {
-  std::string text;
-  if (std::string problem = read_record_at(dir_fd, k_index_file, text, absent); !problem.empty()) {
-    return MetaCheck{std::nullopt, std::move(problem)};
-  }
-  return check_index(text, key);
-}
-
-/// meta.json, and the index where there is one (entries written before it have none): both
-/// must be intact and list the same blobs.
-MetaCheck read_meta_at(int dir_fd, const Key& key) {
-  std::string text;
-  if (std::string problem = read_record_at(dir_fd, k_meta_file, text); !problem.empty()) {
-    return MetaCheck{std::nullopt, std::move(problem)};
-  }
-  MetaCheck meta = check_meta(text, key);
-  if (!meta.entry) return meta;
-  bool no_index = false;
-  MetaCheck index = read_index_at(dir_fd, key, &no_index);
-  if (no_index) return meta;
-  if (!index.entry) return MetaCheck{std::nullopt, std::move(index.problem)};
-  if (meta.entry->blobs != index.entry->blobs) {
-    return MetaCheck{std::nullopt, "index: its blobs differ from meta.json's"};
-  }
-  meta.entry->summary = std::move(index.entry->summary);
-  meta.entry->total_size_bytes += index.entry->total_size_bytes;
-  for (const auto& [name, info] : index.entry->blobs) meta.entry->total_size_bytes -= info.size_bytes;
-  return meta;
-}
-
-/// True when the folder open as `dir_fd` is no longer the one at `dir`: a removal moved it
-/// into tmp/ (and is deleting its files) while we read. What we saw then is a race, not damage.
-bool moved_away(int dir_fd, const std::string& dir) {
-  struct stat opened {};
-  struct stat now {};
-  if (::fstat(dir_fd, &opened) != 0 || ::stat(dir.c_str(), &now) != 0) return true;
-  return opened.st_dev != now.st_dev || opened.st_ino != now.st_ino;
-}
-
-MetaRead read_meta(const std::string& dir, const Key& key) {
-  UniqueFd dir_fd = open_at(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-  if (!dir_fd) return MetaRead{true, {}};
-  MetaCheck check = read_meta_at(dir_fd.get(), key);
-  if (!check.entry && moved_away(dir_fd.get(), dir)) return MetaRead{true, {}};
-  return MetaRead{false, std::move(check)};
-}
-
-/// Reads one blob and checks it against its record; returns what is wrong, empty when fine.
-/// Reads blob `name` at `path` (relative to `at_fd`) and checks its size and checksum; what is
-/// wrong, or empty.
-std::string read_checked_blob(int at_fd, const char* path, std::string_view name, std::uint64_t size_bytes,
-                              std::string_view sha256, std::string& bytes) {
-  UniqueFd fd = open_at(at_fd, path, O_RDONLY | O_NOFOLLOW);
-  if (!fd) {
-    const int error = errno;
-    if (error == ENOENT) return fmt::format("{}: missing", name);
-    return fmt::format("{}: cannot read ({})", name, errno_text(error));
-  }
-  struct stat stat_info {};
-  if (::fstat(fd.get(), &stat_info) != 0 || !S_ISREG(stat_info.st_mode)) {
-    return fmt::format("{}: not a regular file", name);
-  }
-  const auto actual = static_cast<std::uint64_t>(stat_info.st_size);
-  if (actual < size_bytes) {
-    return fmt::format("{}: truncated ({} of {} bytes)", name, actual, size_bytes);
-  }
-  if (actual > size_bytes) {
-    return fmt::format("{}: {} bytes, expected {}", name, actual, size_bytes);
-  }
-  bytes.clear();
-  bytes.reserve(static_cast<std::size_t>(size_bytes) + 1);  // + 1: the read that sees the end
-  if (const int error = read_all(fd.get(), bytes, size_bytes + 1, actual); error != 0) {
-    return fmt::format("{}: cannot read ({})", name, errno_text(error));
-  }
-  if (bytes.size() != size_bytes) return fmt::format("{}: size changed while reading", name);
-  if (sha256_hex(bytes) != sha256) return fmt::format("{}: checksum mismatch", name);
-  return {};
-}
-
-/// The hit's read of an entry's index: no fstat, and a short read taken as the end. An index
-/// ends in a checksum of itself, so a read cut short fails view_index() and the long way decides.
-/// The hit's copy of an index: on the stack when it fits one page (an index of a few kernels is
-/// about 1 KiB), where the heap would hand out fresh pages, each a page fault in a new process
-/// (about 2.5 us on the H100 host), and push every later allocation, the driver's included, a
-/// page further on. A larger index spills into a string.
-class IndexText {
- public:
-  std::string_view text() const { return spill_.empty() ? std::string_view(room_, size_) : std::string_view(spill_); }
-
-  /// False when the file is missing or unreadable; the long path, find_quick(), then says why.
-  bool read(const std::string& path) {
-    UniqueFd fd = open_at(AT_FDCWD, path.c_str(), O_RDONLY | O_NOFOLLOW);
-    if (!fd) return false;
-    ssize_t got = 0;
-    do got = ::read(fd.get(), room_, sizeof room_); while (got < 0 && errno == EINTR);
-    if (got <= 0) return false;
-    size_ = static_cast<std::size_t>(got);
-    if (size_ < sizeof room_) return true;
-    spill_.assign(room_, size_);  // a full page: read on to the end (a large module's index)
-    return read_all(fd.get(), spill_, k_meta_max_bytes) == 0;
-  }
-
- private:
-  char room_[4096];
-  std::size_t size_ = 0;
-  std::string spill_;
-};
-
-/// The hit's read of a blob whose size and checksums its index gave: the size bounds the read,
-/// so no fstat. False on anything unexpected; read_checked_blob() then says what.
-bool read_blob_of_known_size(const std::string& path, const BlobView& blob, std::string& bytes) {
-  UniqueFd fd = open_at(AT_FDCWD, path.c_str(), O_RDONLY | O_NOFOLLOW);
-  if (!fd) return false;
-  bytes.clear();
-  bytes.reserve(static_cast<std::size_t>(blob.size_bytes) + 1);  // + 1: a longer file shows as one byte more
-  if (read_all(fd.get(), bytes, blob.size_bytes + 1, blob.size_bytes) != 0) return false;
-  if (bytes.size() != blob.size_bytes) return false;
-  return blob.xxh3.empty() ? sha256_hex(bytes) == blob.sha256 : xxh3_hex(bytes) == blob.xxh3;
-}
-
-std::string read_checked_blob(const std::string& dir, const std::string& name, const BlobInfo& info,
-                              std::string& bytes) {
-  return read_checked_blob(AT_FDCWD, path_text::join(dir, name).c_str(), name, info.size_bytes, info.sha256, bytes);
-}
-
 void remove_trash(const std::vector<Retired>& retired) {
   for (const Retired& item : retired) {
     std::error_code error;
@@ -320,25 +167,102 @@ bool held_by_someone(const fs::path& path) {
   return lock_exclusive(fd.get(), true) == EWOULDBLOCK;
 }
 
+
+/// What reading an entry's record found.
+struct RecordRead {
+  bool absent = false;        // no entry folder: a plain miss
+  bool older_format = false;  // an entry of another jitcu's format: a plain miss, replaced on put
+  std::optional<EntryRecord> record;
+  std::string problem;        // damage, when neither of the above and no record
+};
+
+/// Reads a regular file of the entry (at most `limit` bytes) into `bytes`; what is wrong, or
+/// empty. Never follows a link, never blocks on a FIFO.
+std::string read_entry_file(int dir_fd, const std::string& name, std::uint64_t limit, std::string& bytes,
+                            bool* missing = nullptr) {
+  UniqueFd fd = open_at(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  if (!fd) {
+    const int error = errno;
+    if (missing) *missing = error == ENOENT;
+    if (error == ENOENT) return fmt::format("{}: missing", name);
+    if (error == ELOOP) return fmt::format("{}: a symbolic link, not a file", name);
+    return fmt::format("{}: cannot read ({})", name, errno_text(error));
+  }
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) return fmt::format("{}: not a regular file", name);
+  const auto size = static_cast<std::uint64_t>(info.st_size);
+  if (size > limit) return fmt::format("{}: {} bytes, more than the {} expected", name, size, limit);
+  bytes.clear();
+  bytes.reserve(static_cast<std::size_t>(size) + 1);  // + 1: the read that sees the end
+  if (const int error = read_all(fd.get(), bytes, limit + 1, size); error != 0)
+    return fmt::format("{}: cannot read ({})", name, errno_text(error));
+  return {};
+}
+
+RecordRead read_record_at(int dir_fd, const Key& key) {
+  std::string bytes;
+  bool missing = false;
+  if (std::string problem = read_entry_file(dir_fd, k_record_file, k_record_max_bytes, bytes, &missing); !problem.empty()) {
+    // No record but a meta.json: an entry written by a jitcu from before the record.
+    if (missing && ::faccessat(dir_fd, k_meta_file, F_OK, AT_SYMLINK_NOFOLLOW) == 0) return {false, true, {}, {}};
+    return {false, false, std::nullopt, std::move(problem)};
+  }
+  DecodedRecord decoded = decode_record(bytes, &key);
+  return {false, decoded.other_version, std::move(decoded.record), std::move(decoded.problem)};
+}
+
+/// True when the folder open as `dir_fd` is no longer the one at `dir`: a removal moved it
+/// into tmp/ (and is deleting its files) while we read. What we saw then is a race, not damage.
+bool moved_away(int dir_fd, const fs::path& dir) {
+  struct stat opened {};
+  struct stat now {};
+  if (::fstat(dir_fd, &opened) != 0 || ::lstat(dir.c_str(), &now) != 0) return true;
+  return opened.st_dev != now.st_dev || opened.st_ino != now.st_ino;
+}
+
+UniqueFd open_entry_dir(const fs::path& dir) { return open_path(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW); }
+
+RecordRead read_record(const fs::path& dir, const Key& key) {
+  UniqueFd dir_fd = open_entry_dir(dir);
+  if (!dir_fd) {
+    if (errno == ENOENT) return {true, false, {}, {}};
+    return {false, false, std::nullopt, errno == ENOTDIR || errno == ELOOP ? "not a folder" : errno_text(errno)};
+  }
+  RecordRead read = read_record_at(dir_fd.get(), key);
+  if (!read.record && !read.older_format && moved_away(dir_fd.get(), dir)) return {true, false, {}, {}};
+  return read;
+}
+
+/// The blobs of `record` that `selection` wants, read and checked; what is wrong, or empty.
+std::string read_blobs_at(int dir_fd, const EntryRecord& record, const BlobSelection& selection,
+                          std::map<std::string, std::string>& out) {
+  for (const BlobRef& ref : record.blobs) {
+    if (!selection.wants(ref.name)) continue;
+    std::string bytes;
+    if (std::string problem = read_entry_file(dir_fd, ref.name, ref.size_bytes, bytes); !problem.empty()) return problem;
+    if (std::string problem = blob_problem(ref, bytes); !problem.empty()) return problem;
+    out.emplace(ref.name, std::move(bytes));
+  }
+  return {};
+}
+
 }  // namespace
 
-/// Everything a DiskStore does; only immutable paths and atomics, so any thread may call it.
-struct DiskStore::State {
-  State(const std::string& root_dir, std::uint64_t max_size)
+struct DiskTier::State {
+  State(const fs::path& root_dir, std::uint64_t max_size)
       : root(root_dir),
-        entries(path_text::join(root_dir, k_entries_dir)),
-        tmp(path_text::join(root_dir, k_tmp_dir)),
-        locks(path_text::join(root_dir, k_locks_dir)),
-        ledger_lock(path_text::join(locks, k_size_lock_file)),
-        ledger(path_text::join(root_dir, k_size_file), tmp),
+        entries(root_dir / k_entries_dir),
+        tmp(root_dir / k_tmp_dir),
+        locks(root_dir / k_locks_dir),
+        ledger_lock(locks / k_size_lock_file),
+        ledger((root_dir / k_size_file).string(), tmp.string()),
         max_size_bytes(max_size) {}
 
-  // Strings, not std::filesystem paths: see path_text::join().
-  const std::string root;
-  const std::string entries;
-  const std::string tmp;
-  const std::string locks;
-  const std::string ledger_lock;
+  const fs::path root;
+  const fs::path entries;
+  const fs::path tmp;
+  const fs::path locks;
+  const fs::path ledger_lock;
   const SizeLedger ledger;
   const std::uint64_t max_size_bytes;
   std::atomic<bool> write_failure_warned{false};
@@ -347,15 +271,12 @@ struct DiskStore::State {
 
   /// Exists only while a put() holds the ledger lock between publishing and counting: found
   /// by someone else holding that lock, it means a writer died there (its entry is uncounted).
-  std::string publishing_marker() const { return path_text::join(locks, "publishing"); }
+  fs::path publishing_marker() const { return locks / "publishing"; }
   bool writer_died_while_publishing_locked() const { return ::access(publishing_marker().c_str(), F_OK) == 0; }
 
-  std::string entry_dir(const Key& key) const {
+  fs::path entry_dir(const Key& key) const {
     const std::string hex = key.hex();
-    std::string dir = path_text::join(entries, std::string_view(hex).substr(0, k_shard_hex_digits));
-    dir += '/';
-    dir += hex;
-    return dir;
+    return entries / hex.substr(0, k_shard_hex_digits) / hex;
   }
 
   // --- opening ---------------------------------------------------------------------------
@@ -377,20 +298,20 @@ struct DiskStore::State {
   void check_writable() const {
     if (::faccessat(AT_FDCWD, tmp.c_str(), W_OK | X_OK, AT_EACCESS) == 0) return;
     const int error = errno;
-    throw IoError(fmt::format("cannot write in '{}': {}", tmp, errno_text(error)), error);
+    throw IoError(fmt::format("cannot write in '{}': {}", tmp.string(), errno_text(error)), error);
   }
 
   void write_cachedir_tag() const {
-    const std::string tag = path_text::join(root, k_cachedir_tag_file);
+    const fs::path tag = root / k_cachedir_tag_file;
     if (::access(tag.c_str(), F_OK) == 0) return;
     try {
       StagingDir staging = StagingDir::create(tmp);
       staging.write_file(k_cachedir_tag_file, k_cachedir_tag);
       if (::rename((staging.path() / k_cachedir_tag_file).c_str(), tag.c_str()) != 0) {
-        jitcu::log().debug("cannot write '{}': {}", tag, errno_text(errno));
+        jitcu::log().debug("cannot write '{}': {}", tag.string(), errno_text(errno));
       }
     } catch (const IoError& error) {
-      jitcu::log().debug("cannot write '{}': {}", tag, error.what());
+      jitcu::log().debug("cannot write '{}': {}", tag.string(), error.what());
     }
   }
 
@@ -431,15 +352,15 @@ struct DiskStore::State {
       jitcu::log().warn(
           "cannot write to the jitcu cache at '{}': {}; compiled results are not kept on disk "
           "(further write failures of this cache are logged at debug level)",
-          root, what);
+          root.string(), what);
       return;
     }
-    jitcu::log().debug("cannot write to the jitcu cache at '{}': {}", root, what);
+    jitcu::log().debug("cannot write to the jitcu cache at '{}': {}", root.string(), what);
   }
 
-  void warn_damaged(const std::string& dir, std::string_view problem) const {
+  void warn_damaged(const fs::path& dir, std::string_view problem) const {
     jitcu::log().warn("jitcu cache entry '{}' is damaged ({}); removing it, it will be compiled again",
-                      dir, problem);
+                      dir.string(), problem);
   }
 
   // --- removal under the ledger lock -----------------------------------------------------
@@ -457,7 +378,7 @@ struct DiskStore::State {
   /// Moves an entry folder into tmp/ in one rename (readers holding its files keep reading,
   /// later readers miss); nullopt if it is not there. Caller holds the ledger lock.
   std::optional<Retired> retire_locked(const fs::path& dir) const {
-    const fs::path trash = path_text::join(tmp, unique_tmp_name(".removed"));
+    const fs::path trash = tmp / unique_tmp_name(".removed");
     if (::rename(dir.c_str(), trash.c_str()) != 0) {
       const int error = errno;
       if (error == ENOENT && ::access(dir.c_str(), F_OK) != 0) return std::nullopt;
@@ -531,126 +452,45 @@ struct DiskStore::State {
     return removed;
   }
 
-  // --- find / read -----------------------------------------------------------------------
+  // --- get ---------------------------------------------------------------------------------
 
-  std::optional<FoundEntry> find(const Key& key) {
-    return find_with(key, [&](int dir_fd) { return read_meta_at(dir_fd, key); });
-  }
-
-  /// find() from the entry's index alone (no JSON); an entry without one through meta.json.
-  std::optional<FoundEntry> find_quick(const Key& key) {
-    return find_with(key, [&](int dir_fd) {
-      bool no_index = false;
-      MetaCheck check = read_index_at(dir_fd, key, &no_index);
-      if (no_index) return read_meta_at(dir_fd, key);
-      return check;  // moved; `no_index ? ... : check` copied the whole entry on every hit
-    });
-  }
-
-  /// Opens the entry's folder and reads it with `read`; damage is one warning and a removal.
-  template <class Read>
-  std::optional<FoundEntry> find_with(const Key& key, Read read) {
-    const std::string dir = entry_dir(key);
-    UniqueFd dir_fd = open_at(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    if (!dir_fd) {
-      if (errno != ENOENT) jitcu::log().debug("cannot open '{}': {}", dir, errno_text(errno));
-      return std::nullopt;
-    }
-    MetaCheck check = read(dir_fd.get());
-    if (!check.entry) {
-      if (moved_away(dir_fd.get(), dir)) return std::nullopt;  // removed while we read: a miss
-      warn_damaged(dir, check.problem);
-      discard_quietly(dir, [&] { return !intact_entry_exists(dir, key); });
-      return std::nullopt;
-    }
-    FoundEntry found = std::move(*check.entry);
-    found.dir = dir;
-    found.last_used = record_use([&](struct stat& info) { return ::fstat(dir_fd.get(), &info) == 0; },
-                                 [&](const struct timespec* stamp) { return ::futimens(dir_fd.get(), stamp) == 0; });
-    return found;
-  }
-
-  /// The entry folder's mtime is its last use: set it to now without rewriting anything,
-  /// unless it is already less than k_use_resolution old (then one stat and no write).
-  template <class Stat, class Stamp>
-  static Clock::time_point record_use(Stat stat, Stamp stamp) {
-    struct stat info {};
-    if (!stat(info)) return Clock::now();
-    const Clock::time_point recorded = to_time_point(info.st_mtim);
-    const Clock::time_point now = Clock::now();
-    if (recorded <= now && now - recorded < k_use_resolution) return recorded;
-    const struct timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
-    if (!stamp(times) || !stat(info)) return recorded;  // a read-only cache
-    return to_time_point(info.st_mtim);
-  }
-
-  /// What find_blob_quick() could tell.
-  enum class Quick { found, none, unsure };
-
-  /// A cache hit in one pass: the index read and checked, the blob read and checked against
-  /// it, the use recorded. By path, with no descriptor for the folder and no fstat of the index
-  /// or the blob: 7 system calls where there were 11 (each 1-2 us in a new process on the GPU
-  /// host). A folder replaced between the two reads fails the checksum; damage, a race or an
-  /// entry without index is `unsure`, and the long way, find_quick() + read_blob(), decides and
-  /// reports. `none`: an intact entry without the blob.
-  Quick find_blob_quick(const Key& key, std::string_view name, FoundBlob& found) {
-    if (!is_valid_blob_name(name)) return Quick::unsure;
-    std::string dir = entry_dir(key);
-    IndexText index;
-    if (!index.read(path_text::join(dir, k_index_file))) return Quick::unsure;
-    const IndexView view = view_index(index.text(), key, name);
-    if (!view.problem.empty()) return Quick::unsure;
-    if (!view.blob) return Quick::none;
-    if (!read_blob_of_known_size(path_text::join(dir, name), *view.blob, found.bytes))
-      return Quick::unsure;
-    record_use([&](struct stat& info) { return ::stat(dir.c_str(), &info) == 0; },
-               [&](const struct timespec* times) { return ::utimensat(AT_FDCWD, dir.c_str(), times, 0) == 0; });
-    found.summary = std::string(view.summary);
-    found.dir = std::move(dir);
-    return Quick::found;
-  }
-
-  static constexpr int k_damage_looks = 3;
-
-  std::optional<std::string> read_blob(const FoundEntry& entry, const std::string& name) {
-    const auto record = entry.blobs.find(name);
-    if (record == entry.blobs.end()) {
-      jitcu::log().debug("cache entry {} has no blob '{}'", entry.key.short_hex(), name);
-      return std::nullopt;
-    }
-    const std::string dir = entry_dir(entry.key);
-    std::string bytes;
-    std::string problem = read_checked_blob(dir, name, record->second, bytes);
-    if (problem.empty()) return bytes;
-    // A removal and republish of the key between find() and here looks like damage for a
-    // moment: look again, and only call it damage when the same entry keeps failing. (An
-    // entry republished with the same blobs reads fine on the next look; CI's ASan run
-    // caught the warning that gave before.)
-    for (int look = 0; look < k_damage_looks; ++look) {
-      if (replaced_since_found(dir, entry)) {
-        jitcu::log().debug("cache entry '{}' was removed or replaced since it was found ({}); a miss",
-                           dir, problem);
-        return std::nullopt;
+  std::optional<Entry> get(const Key& key, const BlobSelection& selection) {
+    const fs::path dir = entry_dir(key);
+    UniqueFd dir_fd = open_entry_dir(dir);
+    if (!dir_fd) return std::nullopt;
+    RecordRead read = read_record_at(dir_fd.get(), key);
+    if (read.older_format) return std::nullopt;
+    Entry entry;
+    std::string problem = read.problem;
+    if (read.record) {
+      entry.record = std::move(*read.record);
+      problem = read_blobs_at(dir_fd.get(), entry.record, selection, entry.blobs);
+      if (problem.empty()) {
+        touch(dir_fd.get());
+        return entry;
       }
-      problem = read_checked_blob(dir, name, record->second, bytes);
-      if (problem.empty()) return bytes;
+    }
+    if (moved_away(dir_fd.get(), dir)) {  // removed or replaced while we read: a race, not damage
+      jitcu::log().debug("cache entry '{}' was removed or replaced while read ({}); a miss", dir.string(), problem);
+      return std::nullopt;
     }
     warn_damaged(dir, problem);
-    discard_quietly(dir, [&] { return !replaced_since_found(dir, entry); });
+    struct stat opened {};
+    ::fstat(dir_fd.get(), &opened);
+    discard_quietly(dir, [&] {  // only the folder we found damaged, not one published since
+      struct stat now {};
+      return ::lstat(dir.c_str(), &now) == 0 && now.st_ino == opened.st_ino && now.st_dev == opened.st_dev;
+    });
     return std::nullopt;
   }
 
-  /// True when the entry was evicted or republished with other blobs after `entry` was found:
-  /// then a failed read is a race, not damage, and what is there now must not be removed.
-  static bool replaced_since_found(const std::string& dir, const FoundEntry& entry) {
-    const MetaRead now = read_meta(dir, entry.key);
-    if (now.absent) return true;
-    return now.check.entry && now.check.entry->blobs != entry.blobs;
-  }
-
-  bool intact_entry_exists(const std::string& dir, const Key& key) const {
-    const MetaRead existing = read_meta(dir, key);
-    return !existing.absent && existing.check.entry.has_value();
+  /// Records a use for LRU: the folder's mtime, rewritten at most once a minute.
+  static void touch(int dir_fd) {
+    struct stat info {};
+    if (::fstat(dir_fd, &info) != 0) return;
+    const auto age = Clock::now() - to_time_point(info.st_mtim);
+    if (age >= std::chrono::seconds(0) && age < k_use_resolution) return;
+    ::futimens(dir_fd, nullptr);
   }
 
   // --- put ---------------------------------------------------------------------------------
@@ -665,16 +505,17 @@ struct DiskStore::State {
     }
   }
 
-  bool put(const Key& key, const NewEntry& entry) {
-    const std::string dir = entry_dir(key);
-    if (intact_entry_exists(dir, key)) return false;  // cheap early out: no writing at all
+  bool put(const Key& key, const Entry& entry) {
+    const fs::path dir = entry_dir(key);
+    if (read_record(dir, key).record) return false;  // cheap early out: no writing at all
     first_write_once();
     StagingDir staging = make_staging();
     for (const auto& [name, bytes] : entry.blobs) staging.write_file(name, bytes);
-    const auto created = Clock::now();
-    const auto records = blob_records(entry);
-    staging.write_file(k_meta_file, make_meta_text(key, entry, records, created));
-    staging.write_file(k_index_file, make_index_text(key, records, entry.blobs, entry.summary, unix_ns(created)));
+    EntryRecord record = entry.record;
+    record.key = key;
+    if (record.created_unix_ns == 0) record.created_unix_ns = unix_ns(Clock::now());
+    staging.write_file(k_meta_file, meta_json_text(record));
+    staging.write_file(k_record_file, encode_record(record));
 
     std::vector<Retired> retired;
     bool published = false;
@@ -696,33 +537,33 @@ struct DiskStore::State {
 
   /// One rename makes the entry visible. If one is there already, an intact one wins; a
   /// damaged one is moved aside and the rename retried.
-  bool publish_locked(StagingDir& staging, const std::string& dir, const Key& key,
+  bool publish_locked(StagingDir& staging, const fs::path& dir, const Key& key,
                       std::vector<Retired>& retired) const {
     for (int attempt = 0; attempt < k_publish_attempts; ++attempt) {
       switch (staging.publish(dir)) {
         case StagingDir::Publish::published:
           return true;
         case StagingDir::Publish::parent_missing:
-          create_private_dirs(fs::path(dir).parent_path());
+          create_private_dirs(dir.parent_path());
           continue;
         case StagingDir::Publish::destination_not_folder:
-          jitcu::log().warn("removing '{}': a file where a jitcu cache entry folder belongs", dir);
+          jitcu::log().warn("removing '{}': a file where a jitcu cache entry folder belongs", dir.string());
           ::unlink(dir.c_str());
           continue;
         case StagingDir::Publish::destination_exists:
           break;
       }
-      const MetaRead existing = read_meta(dir, key);
+      const RecordRead existing = read_record(dir, key);
       if (existing.absent) continue;
-      if (existing.check.entry) return false;  // another process published first: keep theirs
-      jitcu::log().warn("replacing damaged jitcu cache entry '{}' ({})", dir,
-                        existing.check.problem);
+      if (existing.record) return false;  // another process published first: keep theirs
+      if (existing.older_format) jitcu::log().debug("replacing '{}', an entry of another format", dir.string());
+      else jitcu::log().warn("replacing damaged jitcu cache entry '{}' ({})", dir.string(), existing.problem);
       if (std::optional<Retired> item = retire_locked(dir)) {
         ledger.adjust(-static_cast<std::int64_t>(item->size_bytes));
         retired.push_back(std::move(*item));
       }
     }
-    throw IoError(fmt::format("cannot publish '{}' after {} attempts", dir,
+    throw IoError(fmt::format("cannot publish '{}' after {} attempts", dir.string(),
                               k_publish_attempts),
                   EEXIST);
   }
@@ -783,47 +624,45 @@ struct DiskStore::State {
     return removed;
   }
 
-  std::vector<FoundEntry> list() const {
-    std::vector<FoundEntry> found;
+  std::vector<ListedEntry> list() const {
+    std::vector<ListedEntry> found;
     for (const StoredEntry& stored : scan_entries(entries)) {
-      MetaRead read = read_meta(stored.dir, stored.key);
-      if (read.absent || !read.check.entry) continue;
-      FoundEntry entry = std::move(*read.check.entry);
-      entry.dir = stored.dir.string();
-      entry.last_used = stored.last_used;
-      entry.total_size_bytes = stored.size_bytes;
-      found.push_back(std::move(entry));
+      RecordRead read = read_record(stored.dir, stored.key);
+      if (!read.record) continue;
+      found.push_back(ListedEntry{std::move(*read.record), stored.dir, stored.last_used, stored.size_bytes});
     }
-    std::sort(found.begin(), found.end(), [](const FoundEntry& a, const FoundEntry& b) {
-      if (a.created != b.created) return a.created > b.created;
-      return a.key < b.key;
+    std::sort(found.begin(), found.end(), [](const ListedEntry& a, const ListedEntry& b) {
+      if (a.record.created_unix_ns != b.record.created_unix_ns) return a.record.created_unix_ns > b.record.created_unix_ns;
+      return a.record.key < b.record.key;
     });
     return found;
   }
 
   std::vector<VerifyResult> verify() const {
     std::vector<VerifyResult> results;
-    for (const StoredEntry& stored : scan_entries(entries)) {
+    for (const StoredEntry& stored : scan_entries(entries))
       if (std::optional<VerifyResult> result = verify_entry(stored)) results.push_back(*result);
-    }
-    std::sort(results.begin(), results.end(),
-              [](const VerifyResult& a, const VerifyResult& b) { return a.key < b.key; });
+    std::sort(results.begin(), results.end(), [](const VerifyResult& a, const VerifyResult& b) { return a.key < b.key; });
     return results;
   }
 
-  /// Checks meta.json and every blob; nullopt when the entry was removed meanwhile.
+  /// Checks the record and every blob; nullopt when the entry was removed meanwhile.
   static std::optional<VerifyResult> verify_entry(const StoredEntry& stored) {
-    UniqueFd dir_fd = open_path(stored.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    if (!dir_fd) return std::nullopt;
+    UniqueFd dir_fd = open_entry_dir(stored.dir);
+    if (!dir_fd) {
+      if (errno == ENOENT) return std::nullopt;
+      return VerifyResult{stored.key, false, fmt::format("cannot open the entry folder ({})", errno_text(errno))};
+    }
     VerifyResult result{stored.key, true, {}};
-    const MetaCheck check = read_meta_at(dir_fd.get(), stored.key);
-    if (!check.entry) {
-      result.ok = false;
-      result.problem = check.problem;
+    RecordRead read = read_record_at(dir_fd.get(), stored.key);
+    if (read.older_format) {
+      result = {stored.key, false, "written by an older jitcu (no record): a miss, replaced on the next compile"};
+    } else if (!read.record) {
+      result = {stored.key, false, read.problem};
     } else {
-      std::string bytes;
-      for (const auto& [name, info] : check.entry->blobs) {
-        const std::string problem = read_checked_blob(stored.dir, name, info, bytes);
+      for (const BlobRef& ref : read.record->blobs) {
+        std::map<std::string, std::string> one;
+        const std::string problem = read_blobs_at(dir_fd.get(), *read.record, BlobSelection::only(ref.name), one);
         if (problem.empty()) continue;
         result.ok = false;
         result.problem += (result.problem.empty() ? "" : "; ") + problem;
@@ -834,9 +673,8 @@ struct DiskStore::State {
   }
 };
 
-DiskStore::DiskStore(std::string root, std::uint64_t max_size_bytes)
-    : root_(path_text::absolute(std::move(root))), max_size_bytes_(max_size_bytes) {
-  state_ = std::make_unique<State>(root_, max_size_bytes_);
+DiskTier::DiskTier(const fs::path& root, std::uint64_t max_size_bytes)
+    : state_(std::make_unique<State>(fs::absolute(root), max_size_bytes)) {
   if (!state_->made_before()) {  // a new cache, or one that lost parts: make and check it all
     state_->create_layout();
     state_->check_writable();
@@ -844,46 +682,27 @@ DiskStore::DiskStore(std::string root, std::uint64_t max_size_bytes)
   }
 }
 
-DiskStore::~DiskStore() = default;
+DiskTier::~DiskTier() = default;
 
-fs::path DiskStore::entry_dir(const Key& key) const { return state_->entry_dir(key); }
+const fs::path& DiskTier::root() const { return state_->root; }
 
-std::string DiskStore::location() const { return root_; }
+fs::path DiskTier::entry_dir(const Key& key) const { return state_->entry_dir(key); }
 
-std::optional<FoundEntry> DiskStore::find(const Key& key) { return state_->find(key); }
+std::string DiskTier::describe() const { return "disk " + state_->root.string(); }
 
-std::optional<FoundEntry> DiskStore::find_quick(const Key& key) { return state_->find_quick(key); }
+std::optional<Entry> DiskTier::get(const Key& key, const BlobSelection& blobs) { return state_->get(key, blobs); }
 
-std::optional<FoundBlob> DiskStore::find_blob(const Key& key, std::string_view name) {
-  FoundBlob found;
-  switch (state_->find_blob_quick(key, name, found)) {
-    case State::Quick::found: return found;
-    case State::Quick::none: return std::nullopt;
-    case State::Quick::unsure: break;
-  }
-  return Store::find_blob(key, name);  // find_quick() + read_blob(): they decide and report
-}
-
-std::optional<std::string> DiskStore::read_blob(const FoundEntry& entry, std::string_view name) {
-  if (!is_valid_blob_name(name)) {
-    throw std::invalid_argument(fmt::format("bad cache blob name '{}'", name));
-  }
-  return state_->read_blob(entry, std::string(name));
-}
-
-bool DiskStore::put(const Key& key, const NewEntry& entry) {
-  validate_new_entry(entry);  // a programming error: throws std::invalid_argument
+void DiskTier::put(const Key& key, const Entry& entry) {
   try {
-    return state_->put(key, entry);
+    state_->put(key, entry);
   } catch (const IoError& error) {
     state_->warn_write_failure(error.what());
   } catch (const fs::filesystem_error& error) {
     state_->warn_write_failure(error.what());
   }
-  return false;
 }
 
-void DiskStore::remove(const Key& key) {
+void DiskTier::remove(const Key& key) {
   try {
     state_->discard(entry_dir(key));
   } catch (const std::runtime_error& error) {
@@ -891,9 +710,8 @@ void DiskStore::remove(const Key& key) {
   }
 }
 
-std::unique_ptr<KeyLock> DiskStore::lock(const Key& key) {
-  const std::string path =
-      path_text::join(state_->locks, key.hex().substr(0, k_lock_stripe_hex_digits) + ".lock");
+std::unique_ptr<KeyLock> DiskTier::lock(const Key& key) {
+  const fs::path path = state_->locks / (key.hex().substr(0, k_lock_stripe_hex_digits) + ".lock");
   try {
     try {
       return std::make_unique<DiskKeyLock>(FileLock::acquire(path));
@@ -903,28 +721,25 @@ std::unique_ptr<KeyLock> DiskStore::lock(const Key& key) {
       return std::make_unique<DiskKeyLock>(FileLock::acquire(path));
     }
   } catch (const IoError& error) {
-    if (!state_->lock_failure_warned.exchange(true)) {
-      jitcu::log().warn("{}; compiles of one kernel may run in several processes at once "
-                        "(results stay correct)",
+    if (!state_->lock_failure_warned.exchange(true))
+      jitcu::log().warn("{}; compiles of one kernel may run in several processes at once (results stay correct)",
                         error.what());
-    }
     return std::make_unique<NoopKeyLock>();
   }
 }
 
-std::vector<FoundEntry> DiskStore::list() { return state_->list(); }
+std::vector<ListedEntry> DiskTier::list() { return state_->list(); }
 
-std::vector<VerifyResult> DiskStore::verify() { return state_->verify(); }
+std::vector<VerifyResult> DiskTier::verify() { return state_->verify(); }
 
-StoreStats DiskStore::stats() {
+DiskStats DiskTier::stats() {
   const std::vector<StoredEntry> stored = scan_entries(state_->entries);
-  return StoreStats{stored.size(), total_size(stored), max_size_bytes_};
+  return DiskStats{stored.size(), total_size(stored), state_->max_size_bytes};
 }
 
-std::size_t DiskStore::prune_to_size(std::uint64_t max_size_bytes) {
+std::size_t DiskTier::prune_to_size(std::uint64_t max_size_bytes) {
   try {
-    return state_->prune([&](std::vector<StoredEntry>& lru_first, std::uint64_t& total,
-                             std::vector<Retired>& retired) {
+    return state_->prune([&](std::vector<StoredEntry>& lru_first, std::uint64_t& total, std::vector<Retired>& retired) {
       return state_->evict_locked(lru_first, total, max_size_bytes, retired);
     });
   } catch (const std::runtime_error& error) {
@@ -933,10 +748,9 @@ std::size_t DiskStore::prune_to_size(std::uint64_t max_size_bytes) {
   }
 }
 
-std::size_t DiskStore::prune_older_than(std::chrono::system_clock::time_point cutoff) {
+std::size_t DiskTier::prune_older_than(std::chrono::system_clock::time_point cutoff) {
   try {
-    return state_->prune([&](std::vector<StoredEntry>& lru_first, std::uint64_t& total,
-                             std::vector<Retired>& retired) {
+    return state_->prune([&](std::vector<StoredEntry>& lru_first, std::uint64_t& total, std::vector<Retired>& retired) {
       const auto first_kept = std::find_if(lru_first.begin(), lru_first.end(),
                                            [&](const StoredEntry& e) { return e.last_used >= cutoff; });
       return state_->retire_all_locked(lru_first.begin(), first_kept, total, retired);
@@ -947,10 +761,9 @@ std::size_t DiskStore::prune_older_than(std::chrono::system_clock::time_point cu
   }
 }
 
-std::size_t DiskStore::clear() {
+std::size_t DiskTier::clear() {
   try {
-    return state_->prune([&](std::vector<StoredEntry>& lru_first, std::uint64_t& total,
-                             std::vector<Retired>& retired) {
+    return state_->prune([&](std::vector<StoredEntry>& lru_first, std::uint64_t& total, std::vector<Retired>& retired) {
       return state_->retire_all_locked(lru_first.begin(), lru_first.end(), total, retired);
     });
   } catch (const std::runtime_error& error) {

@@ -1,9 +1,7 @@
-#include <jitcu/cache/open_store.hpp>
-
-#include <jitcu/cache/disk_store.hpp>
+#include <jitcu/cache/disk_tier.hpp>
 #include <jitcu/cache/log.hpp>
-#include <jitcu/cache/memory_store.hpp>
-#include <jitcu/cache/path_text.hpp>
+#include <jitcu/cache/memory_tier.hpp>
+#include <jitcu/cache/tiered_store.hpp>
 
 #include <fmt/format.h>
 
@@ -138,9 +136,9 @@ std::string default_cache_dir() {
   if (std::optional<std::string> dir = env("JITCU_CACHE_DIR")) return *dir;
   // The XDG base directory spec says relative paths there are invalid and to be ignored.
   if (std::optional<std::string> xdg = env("XDG_CACHE_HOME"); xdg && xdg->front() == '/') {
-    return path_text::join(*xdg, "jitcu");
+    return *xdg + "/jitcu";
   }
-  if (std::optional<std::string> home = home_dir()) return path_text::join(*home, ".cache/jitcu");
+  if (std::optional<std::string> home = home_dir()) return *home + "/.cache/jitcu";
   return {};
 }
 
@@ -149,6 +147,7 @@ StoreConfig StoreConfig::from_env() {
   config.disk_enabled = !disabled_by_env();
   config.dir = default_cache_dir();
   config.max_size_bytes = k_default_cache_limit_bytes;
+  if (std::optional<std::string> remote = env("JITCU_REMOTE_CACHE")) config.remote = *remote;
   if (std::optional<std::string> text = env("JITCU_CACHE_MAX_SIZE")) {
     if (std::optional<std::uint64_t> size = parse_size(*text)) {
       config.max_size_bytes = *size;
@@ -161,21 +160,34 @@ StoreConfig StoreConfig::from_env() {
   return config;
 }
 
-std::unique_ptr<Store> open_store(const StoreConfig& config) {
-  if (!config.disk_enabled) return std::make_unique<MemoryStore>(config.max_size_bytes);
+namespace {
+
+/// The local tier: the disk, or memory when the disk is off or unusable (one warning).
+std::shared_ptr<Tier> open_local_tier(const StoreConfig& config) {
+  if (!config.disk_enabled) return std::make_shared<MemoryTier>(config.max_size_bytes);
   if (config.dir.empty()) {
     jitcu::log().warn("no folder for the jitcu cache (set JITCU_CACHE_DIR or HOME); compiled "
                       "results stay in memory for this process only");
-    return std::make_unique<MemoryStore>(config.max_size_bytes);
+    return std::make_shared<MemoryTier>(config.max_size_bytes);
   }
   try {
-    return std::make_unique<DiskStore>(config.dir, config.max_size_bytes);
+    return std::make_shared<DiskTier>(config.dir, config.max_size_bytes);
   } catch (const std::exception& error) {
     jitcu::log().warn("cannot use the jitcu cache folder '{}': {}; compiled results stay in "
                       "memory for this process only",
                       config.dir, error.what());
-    return std::make_unique<MemoryStore>(config.max_size_bytes);
+    return std::make_shared<MemoryTier>(config.max_size_bytes);
   }
+}
+
+}  // namespace
+
+std::shared_ptr<TieredStore> open_store(const StoreConfig& config) {
+  std::vector<std::shared_ptr<Tier>> tiers{open_local_tier(config)};
+  if (!config.remote.empty())
+    jitcu::log().warn("JITCU_REMOTE_CACHE='{}': this build of jitcu has no remote tier; the cache stays local",
+                      config.remote);
+  return std::make_shared<TieredStore>(std::move(tiers));
 }
 
 }  // namespace jitcu::cache

@@ -1,0 +1,75 @@
+#pragma once
+// The cache as the engine sees it: tiers stacked top first (memory or disk, then remote),
+// opened from the environment. A lower tier's hit fills the tiers above it; a put writes
+// through to every tier; a tier that fails is a logged miss.
+#include <jitcu/cache/tier.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace jitcu::cache {
+
+class DiskTier;
+
+constexpr std::uint64_t k_default_cache_limit_bytes = 1ull << 30;  // DESIGN.md default: 1 GiB
+
+/// How to open the cache; from_env() reads the variables documented in docs/cache-format.md.
+struct StoreConfig {
+  std::string dir;  // empty: memory only
+  std::uint64_t max_size_bytes = 0;
+  bool disk_enabled = true;
+  /// A remote tier under the local one: "redis://host:port", "unix:///path.sock"; empty: none.
+  std::string remote;
+
+  /// JITCU_DISABLE_CACHE=1 turns the disk cache off; JITCU_CACHE_DIR, else
+  /// $XDG_CACHE_HOME/jitcu, else ~/.cache/jitcu; JITCU_CACHE_MAX_SIZE ("512M", "2G", bytes),
+  /// default 1 GiB; JITCU_REMOTE_CACHE. A malformed size is warned about and the default used.
+  static StoreConfig from_env();
+};
+
+/// The default cache folder from the environment (JITCU_CACHE_DIR, XDG_CACHE_HOME, HOME).
+std::string default_cache_dir();
+/// Parses "123", "512K", "512M", "1G", "1.5G" (powers of 1024); nullopt when malformed.
+std::optional<std::uint64_t> parse_size(std::string_view text);
+
+/// Which tier a hit came from (an index into tiers()) and the entry found.
+struct Hit {
+  Entry entry;
+  std::size_t tier = 0;
+};
+
+class TieredStore {
+ public:
+  /// `tiers` top first; at least one.
+  explicit TieredStore(std::vector<std::shared_ptr<Tier>> tiers);
+
+  /// The first tier that has `key` answers with the selected blobs; a lower tier's entry is
+  /// read whole and put into every tier above it.
+  std::optional<Hit> get(const Key& key, const BlobSelection& blobs);
+  /// Writes through to every tier.
+  void put(const Key& key, const Entry& entry);
+  /// Removes the key from every tier.
+  void remove(const Key& key);
+  /// Every tier's lock, top first: one compile per key in this process, on this machine and,
+  /// with a remote tier, across machines.
+  std::unique_ptr<KeyLock> lock(const Key& key);
+
+  const std::vector<std::shared_ptr<Tier>>& tiers() const { return tiers_; }
+  /// The disk tier, for listing and maintenance; nullptr when the cache is in memory only.
+  DiskTier* disk() const;
+
+ private:
+  std::vector<std::shared_ptr<Tier>> tiers_;
+};
+
+/// The store `config` asks for: a DiskTier at config.dir or, when the disk cache is off or the
+/// folder is unusable, a MemoryTier (with one warning naming the folder and the reason); then
+/// the remote tier, if any.
+std::shared_ptr<TieredStore> open_store(const StoreConfig& config);
+
+}  // namespace jitcu::cache

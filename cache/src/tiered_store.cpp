@@ -1,0 +1,87 @@
+#include <jitcu/cache/disk_tier.hpp>
+#include <jitcu/cache/log.hpp>
+#include <jitcu/cache/tiered_store.hpp>
+
+#include <stdexcept>
+
+namespace jitcu::cache {
+namespace {
+
+/// The locks of several tiers, released bottom first.
+class StackedLock final : public KeyLock {
+ public:
+  void add(std::unique_ptr<KeyLock> lock) { locks_.push_back(std::move(lock)); }
+  ~StackedLock() override {
+    while (!locks_.empty()) locks_.pop_back();
+  }
+
+ private:
+  std::vector<std::unique_ptr<KeyLock>> locks_;
+};
+
+/// A tier's get, with anything it throws turned into a logged miss.
+std::optional<Entry> get_from(Tier& tier, const Key& key, const BlobSelection& blobs) {
+  try {
+    return tier.get(key, blobs);
+  } catch (const std::exception& error) {
+    jitcu::log().warn("cache tier {} failed reading {}: {}; a miss", tier.describe(), key.short_hex(), error.what());
+    return std::nullopt;
+  }
+}
+
+void put_into(Tier& tier, const Key& key, const Entry& entry) {
+  try {
+    tier.put(key, entry);
+  } catch (const std::exception& error) {
+    jitcu::log().warn("cache tier {} failed writing {}: {}; not kept there", tier.describe(), key.short_hex(),
+                      error.what());
+  }
+}
+
+}  // namespace
+
+TieredStore::TieredStore(std::vector<std::shared_ptr<Tier>> tiers) : tiers_(std::move(tiers)) {
+  if (tiers_.empty()) throw std::invalid_argument("a TieredStore needs at least one tier");
+}
+
+std::optional<Hit> TieredStore::get(const Key& key, const BlobSelection& blobs) {
+  for (std::size_t level = 0; level < tiers_.size(); ++level) {
+    // A lower tier's entry is read whole: the tiers above keep all of it.
+    std::optional<Entry> found = get_from(*tiers_[level], key, level == 0 ? blobs : BlobSelection::all());
+    if (!found) continue;
+    for (std::size_t above = 0; above < level; ++above) put_into(*tiers_[above], key, *found);
+    if (jitcu::log_enabled(spdlog::level::debug))
+      jitcu::log().debug("cache hit {} from {}", key.short_hex(), tiers_[level]->describe());
+    return Hit{std::move(*found), level};
+  }
+  return std::nullopt;
+}
+
+void TieredStore::put(const Key& key, const Entry& entry) {
+  for (const auto& tier : tiers_) put_into(*tier, key, entry);
+}
+
+void TieredStore::remove(const Key& key) {
+  for (const auto& tier : tiers_) {
+    try {
+      tier->remove(key);
+    } catch (const std::exception& error) {
+      jitcu::log().debug("cache tier {} failed removing {}: {}", tier->describe(), key.short_hex(), error.what());
+    }
+  }
+}
+
+std::unique_ptr<KeyLock> TieredStore::lock(const Key& key) {
+  if (tiers_.size() == 1) return tiers_.front()->lock(key);
+  auto stacked = std::make_unique<StackedLock>();
+  for (const auto& tier : tiers_) stacked->add(tier->lock(key));
+  return stacked;
+}
+
+DiskTier* TieredStore::disk() const {
+  for (const auto& tier : tiers_)
+    if (auto* disk = dynamic_cast<DiskTier*>(tier.get())) return disk;
+  return nullptr;
+}
+
+}  // namespace jitcu::cache
