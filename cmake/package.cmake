@@ -1,6 +1,6 @@
 # Install and build-tree exports, so consumers can find_package(jitcu).
 include(CMakePackageConfigHelpers)
-install(TARGETS jitcu jitcu_cache jitcu_kernels EXPORT jitcuTargets
+install(TARGETS jitcu jitcu_cache jitcu_base jitcu_kernels EXPORT jitcuTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

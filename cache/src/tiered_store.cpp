@@ -1,5 +1,5 @@
 #include <jitcu/cache/disk_tier.hpp>
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 #include <jitcu/cache/tiered_store.hpp>
 
 #include <stdexcept>

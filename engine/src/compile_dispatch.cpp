@@ -2,7 +2,7 @@
 
 #include "pch_store.hpp"
 
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 #include <jitcu/error.hpp>
 
 #include <algorithm>

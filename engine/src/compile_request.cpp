@@ -2,7 +2,7 @@
 
 #include "toolkit.hpp"
 
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 #include <jitcu/cache/sha256.hpp>
 #include <jitcu/error.hpp>
 

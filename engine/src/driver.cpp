@@ -2,7 +2,7 @@
 #include "driver.hpp"
 #include "compatibility.hpp"
 
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 #include <jitcu/device.hpp>
 #include <jitcu/error.hpp>
 #include <jitcu/interop.hpp>

@@ -11,7 +11,7 @@
 #include "ptxas_info.hpp"
 
 #include <jitcu/cache/disk_tier.hpp>
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 #include <jitcu/cache/tiered_store.hpp>
 #include <jitcu/device.hpp>
 #include <jitcu/engine.hpp>

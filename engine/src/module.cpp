@@ -3,7 +3,7 @@
 #include "module_state.hpp"
 #include "names.hpp"
 
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 #include <jitcu/cache/sha256.hpp>
 #include <jitcu/error.hpp>
 #include <jitcu/module.hpp>

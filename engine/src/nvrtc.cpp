@@ -3,7 +3,7 @@
 
 #include "toolkit.hpp"
 
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 #include <jitcu/error.hpp>
 
 #include <dlfcn.h>

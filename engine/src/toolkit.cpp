@@ -1,6 +1,6 @@
 #include "toolkit.hpp"
 
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 
 #include <sys/stat.h>
 

@@ -3,7 +3,7 @@
 #include "pch_store.hpp"
 #include "worker_protocol.hpp"
 
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 #include <jitcu/error.hpp>
 
 #include <fcntl.h>

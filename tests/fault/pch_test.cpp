@@ -2,7 +2,7 @@
 // the next, keyed by user headers' contents, replaced when damaged, kept under a size cap.
 // What a worker did with its PCH is read from the engine's debug log, not from timings.
 #include <doctest/doctest.h>
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 #include <jitcu/jitcu.hpp>
 
 #include "test_support.hpp"

@@ -3,7 +3,7 @@
 #include "test_support.hpp"
 
 #include <jitcu/cache/disk_store.hpp>
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 
 #include <fcntl.h>
 #include <signal.h>

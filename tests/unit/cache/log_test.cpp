@@ -1,7 +1,7 @@
 // The "jitcu" logger: a host's logger wins; JITCU_LOG_LEVEL sets the level, typos are reported.
 #include "cache_test_util.hpp"
 
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 
 #include <cstdio>
 
