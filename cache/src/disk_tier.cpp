@@ -1,6 +1,7 @@
 #include <jitcu/cache/disk_tier.hpp>
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 #include <jitcu/cache/record.hpp>
+#include <jitcu/cache/signature.hpp>
 
 #include "file_lock.hpp"
 #include "meta_json.hpp"
@@ -57,6 +58,14 @@ constexpr int k_publish_attempts = 4;  // each retry follows a damaged or vanish
 constexpr std::uint64_t k_record_max_bytes = 64ull << 20;  // far above any real record
 constexpr const char* k_record_file = "record";
 constexpr const char* k_meta_file = "meta.json";  // for people: never read
+constexpr const char* k_signature_file = "signature";  // in a shared folder: HMAC of the entry
+// Written into a new or empty folder only: jitcu works in (and cleans, prunes, clears) a folder
+// that holds it, and never takes over one that does not.
+constexpr const char* k_marker_file = ".jitcu-cache";
+constexpr std::string_view k_marker_text =
+    "This folder is a jitcu kernel cache (format 1). jitcu removes only what it made here.\n";
+// What a folder made by a jitcu from before the marker holds; such a folder is adopted.
+constexpr std::string_view k_legacy_names[] = {"CACHEDIR.TAG", "size", "entries", "tmp", "locks", "pch"};
 
 using Clock = std::chrono::system_clock;
 
@@ -101,16 +110,21 @@ std::uint64_t folder_size(const fs::path& dir) {
   return total;
 }
 
-std::vector<StoredEntry> scan_entries(const fs::path& entries_dir) {
+/// Every entry folder; folders that cannot be listed go to `unreadable` (when given).
+std::vector<StoredEntry> scan_entries(const fs::path& entries_dir,
+                                      std::vector<std::pair<fs::path, std::string>>* unreadable = nullptr) {
   std::vector<StoredEntry> found;
   std::error_code error;
-  for (fs::directory_iterator shard(entries_dir, error), end; !error && shard != end;
-       shard.increment(error)) {
+  fs::directory_iterator shard(entries_dir, error), end;
+  if (error && error != std::errc::no_such_file_or_directory && unreadable)
+    unreadable->emplace_back(entries_dir, error.message());
+  for (; !error && shard != end; shard.increment(error)) {
     const std::string shard_name = shard->path().filename().string();
     if (shard_name.size() != k_shard_hex_digits || !is_lower_hex(shard_name)) continue;
     std::error_code inner;
-    for (fs::directory_iterator it(shard->path(), inner); !inner && it != end;
-         it.increment(inner)) {
+    fs::directory_iterator it(shard->path(), inner);
+    if (inner && unreadable) unreadable->emplace_back(shard->path(), inner.message());
+    for (; !inner && it != end; it.increment(inner)) {
       const std::string name = it->path().filename().string();
       const std::optional<Key> key = Key::from_hex(name);
       if (!key || key->hex() != name || name.compare(0, k_shard_hex_digits, shard_name) != 0) {
@@ -172,18 +186,27 @@ bool held_by_someone(const fs::path& path) {
 struct RecordRead {
   bool absent = false;        // no entry folder: a plain miss
   bool older_format = false;  // an entry of another jitcu's format: a plain miss, replaced on put
+  bool unreadable = false;    // this process could not read it (no file descriptors...): not damage
   std::optional<EntryRecord> record;
-  std::string problem;        // damage, when neither of the above and no record
+  std::string problem;        // damage, when none of the above and no record
+  std::string bytes;          // the record as read, for its signature
 };
 
+/// errno values that say this process ran short of something, not that the entry is damaged.
+bool is_transient(int error) {
+  return error == EMFILE || error == ENFILE || error == ENOMEM || error == EINTR || error == EAGAIN || error == EACCES;
+}
+
 /// Reads a regular file of the entry (at most `limit` bytes) into `bytes`; what is wrong, or
-/// empty. Never follows a link, never blocks on a FIFO.
+/// empty. Never follows a link, never blocks on a FIFO. `transient` says the failure was this
+/// process's, not the file's.
 std::string read_entry_file(int dir_fd, const std::string& name, std::uint64_t limit, std::string& bytes,
-                            bool* missing = nullptr) {
+                            bool* missing = nullptr, bool* transient = nullptr) {
   UniqueFd fd = open_at(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   if (!fd) {
     const int error = errno;
     if (missing) *missing = error == ENOENT;
+    if (transient) *transient = is_transient(error);
     if (error == ENOENT) return fmt::format("{}: missing", name);
     if (error == ELOOP) return fmt::format("{}: a symbolic link, not a file", name);
     return fmt::format("{}: cannot read ({})", name, errno_text(error));
@@ -194,21 +217,28 @@ std::string read_entry_file(int dir_fd, const std::string& name, std::uint64_t l
   if (size > limit) return fmt::format("{}: {} bytes, more than the {} expected", name, size, limit);
   bytes.clear();
   bytes.reserve(static_cast<std::size_t>(size) + 1);  // + 1: the read that sees the end
-  if (const int error = read_all(fd.get(), bytes, limit + 1, size); error != 0)
+  if (const int error = read_all(fd.get(), bytes, limit + 1, size); error != 0) {
+    if (transient) *transient = is_transient(error);
     return fmt::format("{}: cannot read ({})", name, errno_text(error));
+  }
   return {};
 }
 
 RecordRead read_record_at(int dir_fd, const Key& key) {
-  std::string bytes;
+  RecordRead read;
   bool missing = false;
-  if (std::string problem = read_entry_file(dir_fd, k_record_file, k_record_max_bytes, bytes, &missing); !problem.empty()) {
+  std::string problem = read_entry_file(dir_fd, k_record_file, k_record_max_bytes, read.bytes, &missing, &read.unreadable);
+  if (!problem.empty()) {
     // No record but a meta.json: an entry written by a jitcu from before the record.
-    if (missing && ::faccessat(dir_fd, k_meta_file, F_OK, AT_SYMLINK_NOFOLLOW) == 0) return {false, true, {}, {}};
-    return {false, false, std::nullopt, std::move(problem)};
+    read.older_format = missing && ::faccessat(dir_fd, k_meta_file, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+    read.problem = std::move(problem);
+    return read;
   }
-  DecodedRecord decoded = decode_record(bytes, &key);
-  return {false, decoded.other_version, std::move(decoded.record), std::move(decoded.problem)};
+  DecodedRecord decoded = decode_record(read.bytes, &key);
+  read.older_format = decoded.other_version;
+  read.record = std::move(decoded.record);
+  read.problem = std::move(decoded.problem);
+  return read;
 }
 
 /// True when the folder open as `dir_fd` is no longer the one at `dir`: a removal moved it
@@ -225,21 +255,28 @@ UniqueFd open_entry_dir(const fs::path& dir) { return open_path(dir, O_RDONLY | 
 RecordRead read_record(const fs::path& dir, const Key& key) {
   UniqueFd dir_fd = open_entry_dir(dir);
   if (!dir_fd) {
-    if (errno == ENOENT) return {true, false, {}, {}};
-    return {false, false, std::nullopt, errno == ENOTDIR || errno == ELOOP ? "not a folder" : errno_text(errno)};
+    RecordRead read;
+    read.absent = errno == ENOENT;
+    read.unreadable = is_transient(errno);
+    read.problem = errno == ENOTDIR || errno == ELOOP ? "not a folder" : errno_text(errno);
+    return read;
   }
   RecordRead read = read_record_at(dir_fd.get(), key);
-  if (!read.record && !read.older_format && moved_away(dir_fd.get(), dir)) return {true, false, {}, {}};
+  if (!read.record && !read.older_format && moved_away(dir_fd.get(), dir)) {
+    read = RecordRead();
+    read.absent = true;
+  }
   return read;
 }
 
 /// The blobs of `record` that `selection` wants, read and checked; what is wrong, or empty.
 std::string read_blobs_at(int dir_fd, const EntryRecord& record, const BlobSelection& selection,
-                          std::map<std::string, std::string>& out) {
+                          std::map<std::string, std::string>& out, bool* transient = nullptr) {
   for (const BlobRef& ref : record.blobs) {
     if (!selection.wants(ref.name)) continue;
     std::string bytes;
-    if (std::string problem = read_entry_file(dir_fd, ref.name, ref.size_bytes, bytes); !problem.empty()) return problem;
+    if (std::string problem = read_entry_file(dir_fd, ref.name, ref.size_bytes, bytes, nullptr, transient); !problem.empty())
+      return problem;
     if (std::string problem = blob_problem(ref, bytes); !problem.empty()) return problem;
     out.emplace(ref.name, std::move(bytes));
   }
@@ -249,14 +286,16 @@ std::string read_blobs_at(int dir_fd, const EntryRecord& record, const BlobSelec
 }  // namespace
 
 struct DiskTier::State {
-  State(const fs::path& root_dir, std::uint64_t max_size)
+  State(const fs::path& root_dir, std::uint64_t max_size, const DiskTrust& trust)
       : root(root_dir),
         entries(root_dir / k_entries_dir),
         tmp(root_dir / k_tmp_dir),
         locks(root_dir / k_locks_dir),
         ledger_lock(locks / k_size_lock_file),
-        ledger((root_dir / k_size_file).string(), tmp.string()),
-        max_size_bytes(max_size) {}
+        ledger((root_dir / k_size_file).string(), tmp.string(), trust.shared ? FileModes::group_shared().file : 0600),
+        max_size_bytes(max_size),
+        modes(trust.shared ? FileModes::group_shared() : FileModes{}),
+        secret(trust.secret) {}
 
   const fs::path root;
   const fs::path entries;
@@ -265,14 +304,19 @@ struct DiskTier::State {
   const fs::path ledger_lock;
   const SizeLedger ledger;
   const std::uint64_t max_size_bytes;
+  const FileModes modes;
+  const std::optional<std::string> secret;  // set in a shared folder: every entry is signed
   std::atomic<bool> write_failure_warned{false};
   std::atomic<bool> lock_failure_warned{false};
   std::atomic<bool> first_write_done{false};
+  std::atomic<bool> unreadable_warned{false};
 
   /// Exists only while a put() holds the ledger lock between publishing and counting: found
   /// by someone else holding that lock, it means a writer died there (its entry is uncounted).
   fs::path publishing_marker() const { return locks / "publishing"; }
   bool writer_died_while_publishing_locked() const { return ::access(publishing_marker().c_str(), F_OK) == 0; }
+
+  fs::path ledger_file() const { return root / k_size_file; }
 
   fs::path entry_dir(const Key& key) const {
     const std::string hex = key.hex();
@@ -281,11 +325,67 @@ struct DiskTier::State {
 
   // --- opening ---------------------------------------------------------------------------
 
+  /// Decides whether the folder at `root` may be used, and marks a new or empty one as ours.
+  void check_folder(bool shared) const {
+    struct stat info {};
+    if (::stat(root.c_str(), &info) != 0) {
+      if (errno != ENOENT) throw IoError(fmt::format("cannot open '{}': {}", root.string(), errno_text(errno)), errno);
+      create_private_dirs(root, modes.dir);
+      write_marker();
+      return;
+    }
+    if (!S_ISDIR(info.st_mode))
+      throw UnusableCacheFolder(fmt::format("'{}' is not a folder", root.string()), UnusableCacheFolder::Reason::other);
+    if (!shared) check_private(info);
+    if (::faccessat(AT_FDCWD, (root / k_marker_file).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) return;
+    if (!empty_or_legacy())
+      throw UnusableCacheFolder(
+          fmt::format("'{}' is not empty and is not a jitcu cache (it has no {} file); jitcu does not take over a "
+                      "folder it did not make: use an empty or new folder for the cache", root.string(), k_marker_file),
+          UnusableCacheFolder::Reason::not_a_cache);
+    write_marker();
+  }
+
+  /// ssh's rule: checksums do not stop forgery, so only a folder nobody else can write is trusted.
+  void check_private(const struct stat& info) const {
+    if (info.st_uid != ::geteuid())
+      throw UnusableCacheFolder(
+          fmt::format("'{}' belongs to uid {}, not to this user (uid {}): jitcu trusts only a cache folder of your "
+                      "own; use another folder, or share this one on purpose with JITCU_CACHE_SHARED=1 and "
+                      "JITCU_CACHE_SECRET", root.string(), info.st_uid, ::geteuid()),
+          UnusableCacheFolder::Reason::not_private);
+    if (info.st_mode & 022)
+      throw UnusableCacheFolder(
+          fmt::format("'{}' can be written by {}: anyone who can write it can plant a kernel; run `chmod go-w '{}'`, "
+                      "or share it on purpose with JITCU_CACHE_SHARED=1 and JITCU_CACHE_SECRET", root.string(),
+                      (info.st_mode & 002) ? "every user" : "its group", root.string()),
+          UnusableCacheFolder::Reason::not_private);
+  }
+
+  /// True for an empty folder, or one made by a jitcu from before the marker file.
+  bool empty_or_legacy() const {
+    std::error_code error;
+    bool has_entries = false;
+    for (fs::directory_iterator it(root, error), end; !error && it != end; it.increment(error)) {
+      const std::string name = it->path().filename().string();
+      if (std::find(std::begin(k_legacy_names), std::end(k_legacy_names), name) == std::end(k_legacy_names)) return false;
+      has_entries = has_entries || name == "entries";
+    }
+    return !error && (has_entries || fs::is_empty(root, error));
+  }
+
+  void write_marker() const {
+    UniqueFd fd = open_at(AT_FDCWD, (root / k_marker_file).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, modes.file);
+    if (!fd && errno == EEXIST) return;
+    if (!fd) throw IoError(fmt::format("cannot write in '{}': {}", root.string(), errno_text(errno)), errno);
+    write_all(fd.get(), k_marker_text, root / k_marker_file);
+  }
+
   void create_layout() const {
-    create_private_dirs(root);
-    create_private_dirs(entries);
-    create_private_dirs(tmp);
-    create_private_dirs(locks);
+    create_private_dirs(root, modes.dir);
+    create_private_dirs(entries, modes.dir);
+    create_private_dirs(tmp, modes.dir);
+    create_private_dirs(locks, modes.dir);
   }
 
   /// The usual open, of a cache made before: tmp/ is there and writable. One system call on
@@ -305,7 +405,7 @@ struct DiskTier::State {
     const fs::path tag = root / k_cachedir_tag_file;
     if (::access(tag.c_str(), F_OK) == 0) return;
     try {
-      StagingDir staging = StagingDir::create(tmp);
+      StagingDir staging = StagingDir::create(tmp, modes);
       staging.write_file(k_cachedir_tag_file, k_cachedir_tag);
       if (::rename((staging.path() / k_cachedir_tag_file).c_str(), tag.c_str()) != 0) {
         jitcu::log().debug("cannot write '{}': {}", tag.string(), errno_text(errno));
@@ -367,11 +467,11 @@ struct DiskTier::State {
 
   FileLock lock_ledger() const {
     try {
-      return FileLock::acquire(ledger_lock);
+      return FileLock::acquire(ledger_lock, modes.file);
     } catch (const IoError& error) {
       if (error.error_number() != ENOENT) throw;
-      create_private_dirs(locks);  // someone deleted locks/: make it again
-      return FileLock::acquire(ledger_lock);
+      create_private_dirs(locks, modes.dir);  // someone deleted locks/: make it again
+      return FileLock::acquire(ledger_lock, modes.file);
     }
   }
 
@@ -383,7 +483,7 @@ struct DiskTier::State {
       const int error = errno;
       if (error == ENOENT && ::access(dir.c_str(), F_OK) != 0) return std::nullopt;
       if (error == ENOENT) {
-        create_private_dirs(tmp);  // tmp/ itself was deleted
+        create_private_dirs(tmp, modes.dir);  // tmp/ itself was deleted
         return retire_locked(dir);
       }
       throw IoError(fmt::format("cannot move '{}' aside: {}", dir.string(), errno_text(error)),
@@ -457,18 +557,27 @@ struct DiskTier::State {
   std::optional<Entry> get(const Key& key, const BlobSelection& selection) {
     const fs::path dir = entry_dir(key);
     UniqueFd dir_fd = open_entry_dir(dir);
-    if (!dir_fd) return std::nullopt;
+    if (!dir_fd) {
+      if (is_transient(errno)) warn_unreadable(dir, errno_text(errno));
+      return std::nullopt;
+    }
     RecordRead read = read_record_at(dir_fd.get(), key);
     if (read.older_format) return std::nullopt;
+    if (read.unreadable) return warn_unreadable(dir, read.problem);
     Entry entry;
-    std::string problem = read.problem;
-    if (read.record) {
+    std::string problem = secret ? std::string() : not_private(dir_fd.get());
+    if (read.record && problem.empty()) {
       entry.record = std::move(*read.record);
-      problem = read_blobs_at(dir_fd.get(), entry.record, selection, entry.blobs);
+      bool transient = false;
+      problem = read_blobs_at(dir_fd.get(), entry.record, secret ? BlobSelection::all() : selection, entry.blobs, &transient);
+      if (transient) return warn_unreadable(dir, problem);
+      if (problem.empty() && secret) problem = signature_problem(dir_fd.get(), read.bytes, entry);
       if (problem.empty()) {
         touch(dir_fd.get());
         return entry;
       }
+    } else if (problem.empty()) {
+      problem = read.problem;
     }
     if (moved_away(dir_fd.get(), dir)) {  // removed or replaced while we read: a race, not damage
       jitcu::log().debug("cache entry '{}' was removed or replaced while read ({}); a miss", dir.string(), problem);
@@ -484,6 +593,36 @@ struct DiskTier::State {
     return std::nullopt;
   }
 
+  /// A miss that is this process's trouble (out of file descriptors, say), not the entry's:
+  /// the entry stays, and the warning names the real cause.
+  std::nullopt_t warn_unreadable(const fs::path& dir, std::string_view problem) {
+    if (!unreadable_warned.exchange(true))
+      jitcu::log().warn("cannot read jitcu cache entry '{}' ({}); compiling instead, the entry is kept "
+                        "(further such failures of this cache are logged at debug level)", dir.string(), problem);
+    else
+      jitcu::log().debug("cannot read jitcu cache entry '{}' ({})", dir.string(), problem);
+    return std::nullopt;
+  }
+
+  /// In a private cache an entry folder must be the user's own and writable by nobody else.
+  static std::string not_private(int dir_fd) {
+    struct stat info {};
+    if (::fstat(dir_fd, &info) != 0) return "entry folder: cannot stat it";
+    if (info.st_uid != ::geteuid()) return fmt::format("entry folder: owned by uid {}, not by this user", info.st_uid);
+    if (info.st_mode & 022) return "entry folder: writable by group or others";
+    return {};
+  }
+
+  /// In a shared cache: the entry's signature file against the HMAC of its record and blobs.
+  std::string signature_problem(int dir_fd, std::string_view record_bytes, const Entry& entry) const {
+    std::string stored;
+    if (std::string problem = read_entry_file(dir_fd, k_signature_file, 64, stored); !problem.empty())
+      return problem + " (an entry of a shared cache must be signed with JITCU_CACHE_SECRET)";
+    if (!same_signature(stored, sign_entry(*secret, record_bytes, entry)))
+      return "signature: does not match (written without this secret, or altered)";
+    return {};
+  }
+
   /// Records a use for LRU: the folder's mtime, rewritten at most once a minute.
   static void touch(int dir_fd) {
     struct stat info {};
@@ -497,11 +636,11 @@ struct DiskTier::State {
 
   StagingDir make_staging() const {
     try {
-      return StagingDir::create(tmp);
+      return StagingDir::create(tmp, modes);
     } catch (const IoError& error) {
       if (error.error_number() != ENOENT) throw;
-      create_private_dirs(tmp);  // someone deleted tmp/: make it again
-      return StagingDir::create(tmp);
+      create_private_dirs(tmp, modes.dir);  // someone deleted tmp/: make it again
+      return StagingDir::create(tmp, modes);
     }
   }
 
@@ -515,7 +654,9 @@ struct DiskTier::State {
     record.key = key;
     if (record.created_unix_ns == 0) record.created_unix_ns = unix_ns(Clock::now());
     staging.write_file(k_meta_file, meta_json_text(record));
-    staging.write_file(k_record_file, encode_record(record));
+    const std::string record_bytes = encode_record(record);
+    if (secret) staging.write_file(k_signature_file, sign_entry(*secret, record_bytes, entry));
+    staging.write_file(k_record_file, record_bytes);
 
     std::vector<Retired> retired;
     bool published = false;
@@ -525,7 +666,7 @@ struct DiskTier::State {
       // ledger is low by its entry; this put recounts instead of trusting it.
       const bool recount = writer_died_while_publishing_locked();
       // Marks the window between the rename and the size accounting for the same reason.
-      const int marker = ::open(publishing_marker().c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+      const int marker = ::open(publishing_marker().c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, modes.file);
       if (marker >= 0) ::close(marker);
       published = publish_locked(staging, dir, key, retired);
       if (published || recount) account_put_locked(key, published ? staging.size_bytes() : 0, retired, recount);
@@ -544,7 +685,7 @@ struct DiskTier::State {
         case StagingDir::Publish::published:
           return true;
         case StagingDir::Publish::parent_missing:
-          create_private_dirs(dir.parent_path());
+          create_private_dirs(dir.parent_path(), modes.dir);
           continue;
         case StagingDir::Publish::destination_not_folder:
           jitcu::log().warn("removing '{}': a file where a jitcu cache entry folder belongs", dir.string());
@@ -616,8 +757,12 @@ struct DiskTier::State {
       sort_least_recently_used_first(stored);
       std::uint64_t total = total_size(stored);
       removed = choose(stored, total, retired);
-      ledger.write({total, std::chrono::duration_cast<std::chrono::seconds>(
-                               Clock::now().time_since_epoch()).count()});
+      try {
+        ledger.write({total, std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count()});
+      } catch (const IoError& error) {  // a full disk: the removals stand; the next put recounts
+        jitcu::log().debug("cannot record the cache's new size: {}", error.what());
+        ::unlink(ledger_file().c_str());
+      }
       ::unlink(publishing_marker().c_str());  // a dead writer's entry is in this count
     }
     remove_trash(retired);
@@ -640,8 +785,11 @@ struct DiskTier::State {
 
   std::vector<VerifyResult> verify() const {
     std::vector<VerifyResult> results;
-    for (const StoredEntry& stored : scan_entries(entries))
+    std::vector<std::pair<fs::path, std::string>> unreadable;
+    for (const StoredEntry& stored : scan_entries(entries, &unreadable))
       if (std::optional<VerifyResult> result = verify_entry(stored)) results.push_back(*result);
+    for (const auto& [folder, why] : unreadable)
+      results.push_back(VerifyResult{Key(), false, fmt::format("cannot list this folder ({})", why), folder});
     std::sort(results.begin(), results.end(), [](const VerifyResult& a, const VerifyResult& b) { return a.key < b.key; });
     return results;
   }
@@ -651,14 +799,14 @@ struct DiskTier::State {
     UniqueFd dir_fd = open_entry_dir(stored.dir);
     if (!dir_fd) {
       if (errno == ENOENT) return std::nullopt;
-      return VerifyResult{stored.key, false, fmt::format("cannot open the entry folder ({})", errno_text(errno))};
+      return VerifyResult{stored.key, false, fmt::format("cannot open the entry folder ({})", errno_text(errno)), stored.dir};
     }
-    VerifyResult result{stored.key, true, {}};
+    VerifyResult result{stored.key, true, {}, stored.dir};
     RecordRead read = read_record_at(dir_fd.get(), stored.key);
     if (read.older_format) {
-      result = {stored.key, false, "written by an older jitcu (no record): a miss, replaced on the next compile"};
+      result = {stored.key, false, "written by an older jitcu (no record): a miss, replaced on the next compile", stored.dir};
     } else if (!read.record) {
-      result = {stored.key, false, read.problem};
+      result = {stored.key, false, read.problem, stored.dir};
     } else {
       for (const BlobRef& ref : read.record->blobs) {
         std::map<std::string, std::string> one;
@@ -673,8 +821,14 @@ struct DiskTier::State {
   }
 };
 
-DiskTier::DiskTier(const fs::path& root, std::uint64_t max_size_bytes)
-    : state_(std::make_unique<State>(fs::absolute(root), max_size_bytes)) {
+DiskTier::DiskTier(const fs::path& root, std::uint64_t max_size_bytes, DiskTrust trust) {
+  if (trust.shared && !trust.secret)
+    throw UnusableCacheFolder(fmt::format("JITCU_CACHE_SHARED=1 for '{}' needs JITCU_CACHE_SECRET: entries of a shared "
+                                          "cache are trusted only through a signature with a shared secret",
+                                          root.string()),
+                              UnusableCacheFolder::Reason::other);
+  state_ = std::make_unique<State>(fs::absolute(root), max_size_bytes, trust);
+  state_->check_folder(trust.shared);
   if (!state_->made_before()) {  // a new cache, or one that lost parts: make and check it all
     state_->create_layout();
     state_->check_writable();
@@ -714,11 +868,11 @@ std::unique_ptr<KeyLock> DiskTier::lock(const Key& key) {
   const fs::path path = state_->locks / (key.hex().substr(0, k_lock_stripe_hex_digits) + ".lock");
   try {
     try {
-      return std::make_unique<DiskKeyLock>(FileLock::acquire(path));
+      return std::make_unique<DiskKeyLock>(FileLock::acquire(path, state_->modes.file));
     } catch (const IoError& error) {
       if (error.error_number() != ENOENT) throw;
-      create_private_dirs(state_->locks);  // someone deleted locks/: make it again
-      return std::make_unique<DiskKeyLock>(FileLock::acquire(path));
+      create_private_dirs(state_->locks, state_->modes.dir);  // someone deleted locks/: make it again
+      return std::make_unique<DiskKeyLock>(FileLock::acquire(path, state_->modes.file));
     }
   } catch (const IoError& error) {
     if (!state_->lock_failure_warned.exchange(true))

@@ -33,8 +33,9 @@ bool BlobSelection::wants(std::string_view name) const {
 }
 
 bool is_valid_blob_name(std::string_view name) {
-  // "record" and "meta.json" are the disk tier's own files.
-  if (name.empty() || name == "." || name == ".." || name == "record" || name == "meta.json") return false;
+  // "record", "meta.json" and "signature" are the disk tier's own files.
+  if (name.empty() || name == "." || name == ".." || name == "record" || name == "meta.json" || name == "signature")
+    return false;
   return std::all_of(name.begin(), name.end(), is_blob_name_char);
 }
 

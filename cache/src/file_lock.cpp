@@ -17,8 +17,8 @@ int lock_exclusive(int fd, bool non_blocking) {
   }
 }
 
-FileLock FileLock::acquire(const std::filesystem::path& path) {
-  UniqueFd fd = open_path(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+FileLock FileLock::acquire(const std::filesystem::path& path, mode_t file_mode) {
+  UniqueFd fd = open_path(path, O_RDWR | O_CREAT | O_NOFOLLOW, file_mode);
   if (!fd) {
     const int error = errno;
     throw IoError(fmt::format("cannot open lock file '{}': {}", path.string(), errno_text(error)),

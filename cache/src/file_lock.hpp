@@ -11,7 +11,7 @@ namespace jitcu::cache::detail {
 class FileLock {
  public:
   /// Opens (creating, mode 0600) `path` and blocks until the lock is ours. Throws IoError.
-  static FileLock acquire(const std::filesystem::path& path);
+  static FileLock acquire(const std::filesystem::path& path, mode_t file_mode = 0600);
   FileLock(FileLock&&) noexcept = default;
   FileLock& operator=(FileLock&&) noexcept = default;
   ~FileLock() = default;  // closing the last descriptor releases the lock

@@ -99,7 +99,7 @@ int read_all(int fd, std::string& out, std::uint64_t limit, std::optional<std::u
   return 0;
 }
 
-void create_private_dirs(const std::filesystem::path& path) {
+void create_private_dirs(const std::filesystem::path& path, mode_t dir_mode) {
   struct stat existing {};
   if (::stat(path.c_str(), &existing) == 0 && S_ISDIR(existing.st_mode)) return;  // the usual case: one call
   std::vector<std::filesystem::path> missing;
@@ -111,8 +111,8 @@ void create_private_dirs(const std::filesystem::path& path) {
   }
   if (missing.empty()) missing.push_back(path);  // exists, or unreachable: mkdir says which
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    if (::mkdir(it->c_str(), 0700) == 0) {
-      ::chmod(it->c_str(), 0700);  // the umask may have taken bits away; make it exactly 0700
+    if (::mkdir(it->c_str(), dir_mode) == 0) {
+      ::chmod(it->c_str(), dir_mode);  // the umask may have taken bits away; make it exact
       continue;
     }
     const int error = errno;

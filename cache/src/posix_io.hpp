@@ -60,9 +60,17 @@ void write_all(int fd, std::string_view bytes, const std::filesystem::path& what
 /// larger read and is read on; a short read before that size (a signal) is read on too.
 int read_all(int fd, std::string& out, std::uint64_t limit, std::optional<std::uint64_t> file_size = std::nullopt);
 
-/// Creates `path` and every missing parent with mode 0700 (chmod'ed, so the umask does not
-/// matter); folders that exist are left as they are. Throws IoError.
-void create_private_dirs(const std::filesystem::path& path);
+/// The modes of what the disk tier creates: private to the user (the default), or shared with
+/// the cache folder's group (JITCU_CACHE_SHARED=1).
+struct FileModes {
+  mode_t dir = 0700;
+  mode_t file = 0600;
+  static FileModes group_shared() { return {0770, 0660}; }
+};
+
+/// Creates `path` and every missing parent with mode `dir_mode` (chmod'ed, so the umask does
+/// not matter); folders that exist are left as they are. Throws IoError.
+void create_private_dirs(const std::filesystem::path& path, mode_t dir_mode = 0700);
 
 /// A fresh "<pid>-<16 random hex digits>" name for something in <root>/tmp.
 std::string unique_tmp_name(std::string_view suffix = {});

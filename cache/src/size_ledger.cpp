@@ -20,8 +20,8 @@ constexpr std::uint64_t k_ledger_max_bytes = 4096;  // a few dozen bytes; more i
 
 }  // namespace
 
-SizeLedger::SizeLedger(std::string file, std::string tmp_dir)
-    : file_(std::move(file)), tmp_dir_(std::move(tmp_dir)) {}
+SizeLedger::SizeLedger(std::string file, std::string tmp_dir, mode_t file_mode)
+    : file_(std::move(file)), tmp_dir_(std::move(tmp_dir)), file_mode_(file_mode) {}
 
 std::optional<LedgerTotal> SizeLedger::read() const {
   UniqueFd fd = open_at(AT_FDCWD, file_.c_str(), O_RDONLY | O_NOFOLLOW);
@@ -43,7 +43,7 @@ void SizeLedger::write(const LedgerTotal& total) const {
   const nlohmann::json record = {{"total_size_bytes", total.total_size_bytes},
                                  {"last_scan_unix", total.last_scan_unix}};
   const std::string staged = tmp_dir_ + "/" + unique_tmp_name(".size");
-  UniqueFd fd = open_at(AT_FDCWD, staged.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+  UniqueFd fd = open_at(AT_FDCWD, staged.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, file_mode_);
   if (!fd) {
     const int error = errno;
     throw IoError(fmt::format("cannot create '{}': {}", staged, errno_text(error)), error);

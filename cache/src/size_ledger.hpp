@@ -1,5 +1,7 @@
 #pragma once
 // Private: <root>/size, the running total of the cache's bytes, so that put() need not scan.
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,7 +18,7 @@ struct LedgerTotal {
 /// around read, change and write; every publish and every removal happens under that lock.
 class SizeLedger {
  public:
-  SizeLedger(std::string file, std::string tmp_dir);
+  SizeLedger(std::string file, std::string tmp_dir, mode_t file_mode = 0600);
   /// The recorded total; nullopt when the file is missing or unreadable (then: full scan).
   std::optional<LedgerTotal> read() const;
   /// Replaces the file atomically (written in tmp/, then renamed). Throws IoError.
@@ -28,6 +30,7 @@ class SizeLedger {
  private:
   std::string file_;  // strings: a store is opened on every cache hit (see join_path)
   std::string tmp_dir_;
+  mode_t file_mode_;
 };
 
 }  // namespace jitcu::cache::detail

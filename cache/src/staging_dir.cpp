@@ -11,24 +11,25 @@
 #include <string>
 
 #include <fmt/format.h>
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 
 namespace jitcu::cache::detail {
 
-StagingDir::StagingDir(std::filesystem::path path, UniqueFd dir_fd)
-    : path_(std::move(path)), dir_fd_(std::move(dir_fd)) {}
+StagingDir::StagingDir(std::filesystem::path path, UniqueFd dir_fd, FileModes modes)
+    : path_(std::move(path)), modes_(modes), dir_fd_(std::move(dir_fd)) {}
 
 StagingDir::StagingDir(StagingDir&& other) noexcept
     : path_(std::move(other.path_)),
+      modes_(other.modes_),
       dir_fd_(std::move(other.dir_fd_)),
       size_bytes_(other.size_bytes_),
       published_(other.published_) {
   other.published_ = true;  // the moved-from object owns nothing to remove
 }
 
-StagingDir StagingDir::create(const std::filesystem::path& tmp_dir) {
+StagingDir StagingDir::create(const std::filesystem::path& tmp_dir, FileModes modes) {
   std::filesystem::path path = tmp_dir / unique_tmp_name();
-  if (::mkdir(path.c_str(), 0700) != 0) {
+  if (::mkdir(path.c_str(), modes.dir) != 0) {
     const int error = errno;
     throw IoError(fmt::format("cannot create folder '{}': {}", path.string(), errno_text(error)),
                   error);
@@ -42,7 +43,8 @@ StagingDir StagingDir::create(const std::filesystem::path& tmp_dir) {
                   error);
   }
   lock_exclusive(dir_fd.get(), true);  // fresh and named for us: nobody else holds it
-  return StagingDir(std::move(path), std::move(dir_fd));
+  ::fchmod(dir_fd.get(), modes.dir);  // exact, whatever the umask
+  return StagingDir(std::move(path), std::move(dir_fd), modes);
 }
 
 StagingDir::~StagingDir() {
@@ -61,12 +63,13 @@ void StagingDir::write_file(std::string_view name, std::string_view bytes) {
   const std::string file_name(name);
   const std::filesystem::path file_path = path_ / file_name;
   UniqueFd fd = open_at(dir_fd_.get(), file_name.c_str(),
-                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, modes_.file);
   if (!fd) {
     const int error = errno;
     throw IoError(fmt::format("cannot create '{}': {}", file_path.string(), errno_text(error)),
                   error);
   }
+  ::fchmod(fd.get(), modes_.file);  // exact, whatever the umask
   write_all(fd.get(), bytes, file_path);
   if (const int error = fd.close_checked(); error != 0) {
     throw IoError(fmt::format("cannot write '{}': {}", file_path.string(), errno_text(error)),

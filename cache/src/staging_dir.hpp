@@ -12,8 +12,8 @@ namespace jitcu::cache::detail {
 /// cleanup in other processes leaves it alone; removed on destruction unless published.
 class StagingDir {
  public:
-  /// Creates the folder (mode 0700). Throws IoError.
-  static StagingDir create(const std::filesystem::path& tmp_dir);
+  /// Creates the folder (modes.dir; its files get modes.file). Throws IoError.
+  static StagingDir create(const std::filesystem::path& tmp_dir, FileModes modes = {});
   StagingDir(StagingDir&& other) noexcept;
   StagingDir& operator=(StagingDir&&) = delete;
   StagingDir(const StagingDir&) = delete;
@@ -34,8 +34,9 @@ class StagingDir {
   std::uint64_t size_bytes() const { return size_bytes_; }
 
  private:
-  StagingDir(std::filesystem::path path, UniqueFd dir_fd);
+  StagingDir(std::filesystem::path path, UniqueFd dir_fd, FileModes modes);
   std::filesystem::path path_;
+  FileModes modes_;
   UniqueFd dir_fd_;
   std::uint64_t size_bytes_ = 0;
   bool published_ = false;

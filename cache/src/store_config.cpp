@@ -1,6 +1,7 @@
 #include <jitcu/cache/disk_tier.hpp>
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 #include <jitcu/cache/memory_tier.hpp>
+#include <jitcu/cache/signature.hpp>
 #include <jitcu/cache/tiered_store.hpp>
 
 #include <fmt/format.h>
@@ -72,16 +73,16 @@ std::uint64_t unit_multiplier(std::string_view unit) {
   return 0;
 }
 
-bool disabled_by_env() {
-  const std::optional<std::string> value = env("JITCU_DISABLE_CACHE");
-  if (!value) return false;
+/// A yes/no variable: 1, true, yes, on or 0, false, no, off (any case); else warned, `fallback`.
+bool flag_from_env(const char* name, bool fallback) {
+  const std::optional<std::string> value = env(name);
+  if (!value) return fallback;
   const std::string lowered = lower_case(trim(*value));
   if (lowered == "1" || lowered == "true" || lowered == "yes" || lowered == "on") return true;
   if (lowered == "0" || lowered == "false" || lowered == "no" || lowered == "off") return false;
-  warn_once("JITCU_DISABLE_CACHE='{}' is not understood (use 1, true, yes, on or 0, false, no, "
-            "off); the disk cache stays on",
-            *value);
-  return false;
+  warn_once("{}='{}' is not understood (use 1, true, yes, on or 0, false, no, off); using {}", name, *value,
+            fallback ? "1" : "0");
+  return fallback;
 }
 
 std::optional<std::string> home_dir() {
@@ -144,10 +145,12 @@ std::string default_cache_dir() {
 
 StoreConfig StoreConfig::from_env() {
   StoreConfig config;
-  config.disk_enabled = !disabled_by_env();
+  config.disk_enabled = !flag_from_env("JITCU_DISABLE_CACHE", false);
   config.dir = default_cache_dir();
   config.max_size_bytes = k_default_cache_limit_bytes;
   if (std::optional<std::string> remote = env("JITCU_REMOTE_CACHE")) config.remote = *remote;
+  config.shared = flag_from_env("JITCU_CACHE_SHARED", false);
+  config.secret = secret_from_env();
   if (std::optional<std::string> text = env("JITCU_CACHE_MAX_SIZE")) {
     if (std::optional<std::uint64_t> size = parse_size(*text)) {
       config.max_size_bytes = *size;
@@ -170,8 +173,17 @@ std::shared_ptr<Tier> open_local_tier(const StoreConfig& config) {
                       "results stay in memory for this process only");
     return std::make_shared<MemoryTier>(config.max_size_bytes);
   }
+  const DiskTrust trust{config.shared, config.secret};
   try {
-    return std::make_shared<DiskTier>(config.dir, config.max_size_bytes);
+    try {
+      return std::make_shared<DiskTier>(config.dir, config.max_size_bytes, trust);
+    } catch (const UnusableCacheFolder& error) {
+      if (error.reason() != UnusableCacheFolder::Reason::not_a_cache) throw;
+      // A library must not refuse to run: it keeps its cache in a folder of its own inside.
+      const std::string inside = config.dir + "/jitcu";
+      warn_once("{}; keeping the cache in '{}' instead", error.what(), inside);
+      return std::make_shared<DiskTier>(inside, config.max_size_bytes, trust);
+    }
   } catch (const std::exception& error) {
     jitcu::log().warn("cannot use the jitcu cache folder '{}': {}; compiled results stay in "
                       "memory for this process only",

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,29 @@ struct VerifyResult {
   Key key;
   bool ok = true;
   std::string problem;  // what is wrong, empty when ok
+  std::filesystem::path dir;  // the entry's folder (or a shard folder that cannot be read)
+};
+
+/// Who the folder is trusted for. Private (the default): the folder and every entry must be
+/// the user's own and writable by nobody else (ssh's rule), since checksums do not stop
+/// forgery. Shared (JITCU_CACHE_SHARED=1): the folder's group shares it, files are made
+/// group-writable, and every entry is signed with the secret (JITCU_CACHE_SECRET); an entry
+/// without a valid signature is a miss.
+struct DiskTrust {
+  bool shared = false;
+  std::optional<std::string> secret;  // required when shared
+};
+
+/// Thrown when a folder is no cache jitcu may use: not empty and not a jitcu cache, or not
+/// private to the user. The message says why and what to do.
+class UnusableCacheFolder : public std::runtime_error {
+ public:
+  enum class Reason { not_a_cache, not_private, other };
+  UnusableCacheFolder(const std::string& what, Reason reason) : std::runtime_error(what), reason_(reason) {}
+  Reason reason() const { return reason_; }
+
+ private:
+  Reason reason_;
 };
 
 /// Totals for `jitcu cache stats`.
@@ -35,9 +60,11 @@ struct DiskStats {
 
 class DiskTier final : public Tier {
  public:
-  /// Opens (creating with mode 0700) the cache at `root`. Throws std::runtime_error naming the
-  /// folder and the reason when it cannot be used; open_store() then keeps entries in memory.
-  DiskTier(const std::filesystem::path& root, std::uint64_t max_size_bytes);
+  /// Opens (creating with mode 0700) the cache at `root`. A folder that exists must be empty, or
+  /// a jitcu cache (it holds the marker file `.jitcu-cache`); jitcu writes the marker into a new
+  /// or empty folder and so never takes over, cleans or deletes a folder it did not make.
+  /// Throws UnusableCacheFolder or std::runtime_error naming the folder, the reason and what to do.
+  DiskTier(const std::filesystem::path& root, std::uint64_t max_size_bytes, DiskTrust trust = {});
   ~DiskTier() override;
   DiskTier(const DiskTier&) = delete;
   DiskTier& operator=(const DiskTier&) = delete;

@@ -25,10 +25,15 @@ struct StoreConfig {
   bool disk_enabled = true;
   /// A remote tier under the local one: "redis://host:port", "unix:///path.sock"; empty: none.
   std::string remote;
+  /// JITCU_CACHE_SHARED=1: the folder is shared on purpose; entries must then be signed with
+  /// `secret` (JITCU_CACHE_SECRET), which a remote tier uses too.
+  bool shared = false;
+  std::optional<std::string> secret;
 
   /// JITCU_DISABLE_CACHE=1 turns the disk cache off; JITCU_CACHE_DIR, else
   /// $XDG_CACHE_HOME/jitcu, else ~/.cache/jitcu; JITCU_CACHE_MAX_SIZE ("512M", "2G", bytes),
-  /// default 1 GiB; JITCU_REMOTE_CACHE. A malformed size is warned about and the default used.
+  /// default 1 GiB; JITCU_REMOTE_CACHE, JITCU_CACHE_SHARED, JITCU_CACHE_SECRET. A malformed value
+  /// is warned about and the default used.
   static StoreConfig from_env();
 };
 
