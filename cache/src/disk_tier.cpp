@@ -656,7 +656,10 @@ struct DiskTier::State {
     VerifyResult result{stored.key, true, {}};
     RecordRead read = read_record_at(dir_fd.get(), stored.key);
     if (read.older_format) {
-      result = {stored.key, false, "written by an older jitcu (no record): a miss, replaced on the next compile"};
+      // No record at all (a jitcu from before it), or a record of another version (say, newer).
+      result = {stored.key, false,
+                (read.problem.empty() ? std::string("written by an older jitcu (no record)") : read.problem) +
+                    ": a miss, replaced on the next compile"};
     } else if (!read.record) {
       result = {stored.key, false, read.problem};
     } else {
