@@ -231,7 +231,7 @@ RecordRead read_record_at(int dir_fd, const Key& key) {
   if (!problem.empty()) {
     // No record but a meta.json: an entry written by a jitcu from before the record.
     read.older_format = missing && ::faccessat(dir_fd, k_meta_file, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-    read.problem = std::move(problem);
+    if (!read.older_format) read.problem = std::move(problem);
     return read;
   }
   DecodedRecord decoded = decode_record(read.bytes, &key);
@@ -804,7 +804,11 @@ struct DiskTier::State {
     VerifyResult result{stored.key, true, {}, stored.dir};
     RecordRead read = read_record_at(dir_fd.get(), stored.key);
     if (read.older_format) {
-      result = {stored.key, false, "written by an older jitcu (no record): a miss, replaced on the next compile", stored.dir};
+      // No record at all (a jitcu from before it), or a record of another version (say, newer).
+      result = {stored.key, false,
+                (read.problem.empty() ? std::string("written by an older jitcu (no record)") : read.problem) +
+                    ": a miss, replaced on the next compile",
+                stored.dir};
     } else if (!read.record) {
       result = {stored.key, false, read.problem, stored.dir};
     } else {

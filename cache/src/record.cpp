@@ -25,7 +25,10 @@ class Writer {
   }
   void count(std::string_view tag, std::size_t n) { field(tag, std::to_string(n)); }
   std::string finish() && {
-    text_.append(k_checksum_tag).append(detail::xxh3_hex(text_)).append("\n");
+    // Hashed before the tag is appended: the checksum covers the fields only, as the reader
+    // checks it (in one chained expression the append would run first).
+    const std::string checksum = detail::xxh3_hex(text_);
+    text_.append(k_checksum_tag).append(checksum).append("\n");
     return std::move(text_);
   }
   explicit Writer(std::string text) : text_(std::move(text)) {}

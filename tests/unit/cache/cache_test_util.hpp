@@ -2,8 +2,10 @@
 // Helpers shared by the cache suites: captured log lines, entries, files, child processes.
 #include "test_support.hpp"
 
-#include <jitcu/cache/disk_store.hpp>
 #include <jitcu/base/log.hpp>
+#include <jitcu/cache/disk_tier.hpp>
+#include <jitcu/cache/entry.hpp>
+#include <jitcu/cache/key.hpp>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -14,7 +16,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <cstdio>
 #include <functional>
+#include <map>
+#include <optional>
 #include <mutex>
 #include <random>
 #include <string>
@@ -22,6 +27,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -106,43 +112,79 @@ inline cache::Key random_key(std::mt19937_64& rng) {
   return cache::Key(digest);
 }
 
-/// An entry shaped like the engine's: metadata, PTX text, a binary cubin and a log.
-inline cache::NewEntry make_entry(std::mt19937_64& rng, std::size_t cubin_bytes = 4096) {
-  cache::NewEntry entry;
-  entry.meta = {{"source_name", "vector_ops.cu"},
-                {"options", {"-arch=sm_90", "--no-cache"}},
-                {"kernels", {"multiply", "scale<float>"}},
-                {"run", rng()}};
-  entry.blobs["program.ptx"] = ".version 8.0\n.target sm_90\n// " + std::to_string(rng()) + "\n";
-  entry.blobs["sm_90.cubin"] = random_bytes(rng, cubin_bytes);
-  entry.blobs["log.txt"] = "";
-  return entry;
+/// `value` as exactly `width` decimal digits, so that entries of one shape have one size.
+inline std::string padded(std::uint64_t value, int width = 20) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%0*llu", width, static_cast<unsigned long long>(value % 10'000'000'000'000'000'000ull));
+  return text;
+}
+
+/// The blobs a load can return, as the engine stores them (the image is the cubin).
+inline const std::vector<std::string>& loadable_blobs() {
+  static const std::vector<std::string> names{"sm_90.cubin", "program.ptx", "log.txt", "source.cu"};
+  return names;
+}
+
+/// An entry of `key` shaped like the engine's: a record with two kernels, a name expression and
+/// the key's fields, and four blobs (a binary cubin of `cubin_bytes`, PTX, a log, the source).
+/// Every entry of one `cubin_bytes` has the same size, whatever `rng` gives.
+inline cache::Entry random_entry(std::mt19937_64& rng, const cache::Key& key, std::size_t cubin_bytes = 4096) {
+  cache::EntryRecord record;
+  record.key = key;
+  record.created_unix_ns = 1'700'000'000'000'000'000 + static_cast<std::int64_t>(rng() % 100'000'000'000'000'000);
+  record.source_name = "vector_ops.cu";
+  record.arch = "sm_90";
+  record.image = "sm_90.cubin";
+  record.compile_ms = 125.25;
+  record.key_fields = {{"key_format", std::to_string(cache::k_key_format_version)},
+                       {"source", padded(rng())},
+                       {"option", "-arch=sm_90"}};
+  record.name_expressions = {{"scale<float>", "_Z5scaleIfEvPT_S0_m"}};
+  record.kernels = {
+      {"_Z5scaleIfEvPT_S0_m", "scale<float>", {{8, 2, "u64"}, {4, 1, "f32"}, {8, 0, "u64"}},
+       cache::KernelResources{16, 0, 0, 0, 0}},
+      {"multiply", "multiply", {{8, 2, "u64"}, {12, 3, "b8[12]"}}, std::nullopt}};
+  std::map<std::string, std::string> blobs;
+  blobs["sm_90.cubin"] = random_bytes(rng, cubin_bytes);
+  blobs["program.ptx"] = ".version 8.0\n.target sm_90\n// " + padded(rng()) + "\n";
+  blobs["log.txt"] = "ptxas info: " + padded(rng()) + "\n";
+  blobs["source.cu"] = "extern \"C\" __global__ void multiply() {} // " + padded(rng()) + "\n";
+  return cache::make_entry(std::move(record), std::move(blobs));
 }
 
 /// The same entry every time for one key (so other processes can check what they read);
 /// the cubin's size comes from the key too unless given.
-inline cache::NewEntry entry_for_key(const cache::Key& key, std::size_t cubin_bytes = 0) {
+inline cache::Entry entry_for_key(const cache::Key& key, std::size_t cubin_bytes = 0) {
   std::uint64_t seed = 0;
   for (int i = 0; i < 8; ++i) seed = (seed << 8) | key.digest()[static_cast<std::size_t>(i)];
   std::mt19937_64 rng(seed);
   if (cubin_bytes == 0) cubin_bytes = 1000 + rng() % 30'000;
-  cache::NewEntry entry = make_entry(rng, cubin_bytes);
-  entry.meta["key"] = key.hex();
-  return entry;
+  return random_entry(rng, key, cubin_bytes);
 }
 
-/// True when every blob of `found` reads back as `expected` has it.
-inline bool reads_back(cache::Store& store, const cache::FoundEntry& found,
-                       const cache::NewEntry& expected) {
-  // find_quick() leaves the metadata out; what it gives must still match.
-  if ((!found.meta.is_null() && found.meta != expected.meta) || found.summary != expected.summary ||
-      found.blobs.size() != expected.blobs.size())
-    return false;
-  for (const auto& [name, bytes] : expected.blobs) {
-    const std::optional<std::string> read = store.read_blob(found, name);
-    if (!read || *read != bytes) return false;
-  }
-  return true;
+/// `expected` as a get() with `selection` should return it: the whole record, the selected blobs.
+inline cache::Entry selected(const cache::Entry& expected, const cache::BlobSelection& selection) {
+  cache::Entry out{expected.record, {}};
+  for (const auto& [name, bytes] : expected.blobs)
+    if (selection.wants(name)) out.blobs.emplace(name, bytes);
+  return out;
+}
+
+/// True when `found` is `expected` exactly: the same record and the same blobs, byte for byte.
+inline bool same_entry(const std::optional<cache::Entry>& found, const cache::Entry& expected) {
+  return found && found->record == expected.record && found->blobs == expected.blobs;
+}
+
+/// The sizes of a disk tier's entries (every file of each), by key.
+inline std::map<cache::Key, std::uint64_t> entry_sizes(cache::DiskTier& tier) {
+  std::map<cache::Key, std::uint64_t> sizes;
+  for (const cache::ListedEntry& listed : tier.list()) sizes[listed.record.key] = listed.total_size_bytes;
+  return sizes;
+}
+
+/// <root>/size's recorded total.
+inline std::uint64_t ledger_total(const std::filesystem::path& root) {
+  return nlohmann::json::parse(read_file(root / "size"))["total_size_bytes"].get<std::uint64_t>();
 }
 
 /// Damages a file as a failing disk might: truncates it, or flips one byte.

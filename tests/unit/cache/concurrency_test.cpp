@@ -1,15 +1,13 @@
 // Many processes and many threads on one cache: one compile per key, no damage, no errors.
 #include "cache_test_util.hpp"
 
-#include <jitcu/cache/disk_store.hpp>
-#include <jitcu/cache/memory_store.hpp>
+#include <jitcu/cache/disk_tier.hpp>
+#include <jitcu/cache/memory_tier.hpp>
 
 #include <algorithm>
 #include <latch>
 #include <map>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 using namespace jitcu::cache;
 using namespace jitcu::test;
@@ -34,21 +32,24 @@ int compile_worker(const fs::path& root, const std::vector<Key>& keys, const fs:
                    std::uint64_t seed) {
   clear_log();  // what the parent logged before fork() is not ours
   std::mt19937_64 rng(seed);
-  DiskStore store(root, k_big_cap);
+  DiskTier tier(root, k_big_cap);
   for (int round = 0; round < 3; ++round) {
     std::vector<Key> order = keys;
     std::shuffle(order.begin(), order.end(), rng);
     for (const Key& key : order) {
       if (rng() % 2 == 0) {  // a lock-free peek, as a hit path would do
-        if (auto peek = store.find(key); peek && !reads_back(store, *peek, entry_for_key(key))) return 2;
+        if (auto peek = tier.get(key, BlobSelection::only("sm_90.cubin"));
+            peek && !same_entry(peek, selected(entry_for_key(key), BlobSelection::only("sm_90.cubin"))))
+          return 2;
       }
-      const auto held = store.lock(key);
-      if (auto found = store.find(key)) {
-        if (!reads_back(store, *found, entry_for_key(key))) return 3;
+      const auto held = tier.lock(key);
+      if (auto found = tier.get(key, BlobSelection::all())) {
+        if (!same_entry(found, entry_for_key(key))) return 3;
         continue;
       }
       if (!append_line(compiles, key.hex())) return 4;
-      if (!store.put(key, entry_for_key(key))) return 5;
+      tier.put(key, entry_for_key(key));
+      if (!same_entry(tier.get(key, BlobSelection::all()), entry_for_key(key))) return 5;
     }
   }
   return warnings().empty() ? 0 : 6;
@@ -81,54 +82,53 @@ TEST_CASE("8 processes on overlapping keys: one compile per key, every entry int
     INFO("key " << key.hex());
     CHECK(counted[key.hex()] == 1);
   }
-  DiskStore store(root, k_big_cap);
-  const auto results = store.verify();
+  DiskTier tier(root, k_big_cap);
+  const auto results = tier.verify();
   CHECK(results.size() == keys.size());
   for (const auto& result : results) CHECK(result.ok);
-  for (const Key& key : keys) {
-    const auto found = store.find(key);
-    REQUIRE(found);
-    CHECK(found->meta == entry_for_key(key).meta);
-  }
+  for (const Key& key : keys) CHECK(same_entry(tier.get(key, BlobSelection::all()), entry_for_key(key)));
   CHECK(count_children(root / "tmp") == 0);
   // The running total agrees with a full count.
-  const auto ledger = nlohmann::json::parse(read_file(root / "size"));
-  CHECK(ledger["total_size_bytes"] == store.stats().total_size_bytes);
+  CHECK(ledger_total(root) == tier.stats().total_size_bytes);
 }
 
-TEST_CASE("threads racing to put one key: exactly one wins, the winner's bytes are kept") {
+TEST_CASE("threads racing to put one key: one whole entry is kept, never a mix, and counted once") {
   const unsigned seed = test_seed();
   INFO("seed=" << seed);
   std::mt19937_64 rng(seed);
   TempDir dir;
-  DiskStore disk(dir / "cache", k_big_cap);
-  MemoryStore memory(k_big_cap);
-  for (Store* store : {static_cast<Store*>(&disk), static_cast<Store*>(&memory)}) {
-    INFO(store->location());
+  DiskTier disk(dir / "cache", k_big_cap);
+  MemoryTier memory(k_big_cap);
+  clear_log();
+  for (Tier* tier : {static_cast<Tier*>(&disk), static_cast<Tier*>(&memory)}) {
+    INFO(tier->describe());
     for (int race = 0; race < 5; ++race) {
       const Key key = random_key(rng);
       constexpr int k_threads = 8;
-      std::vector<NewEntry> entries;
-      for (int t = 0; t < k_threads; ++t) entries.push_back(make_entry(rng, 20'000));
-      std::vector<int> won(k_threads, 0);
+      std::vector<Entry> entries;
+      for (int t = 0; t < k_threads; ++t) entries.push_back(random_entry(rng, key, 20'000));
       std::latch start(k_threads);
       std::vector<std::thread> threads;
       for (int t = 0; t < k_threads; ++t) {
         threads.emplace_back([&, t] {
           start.arrive_and_wait();
-          won[static_cast<std::size_t>(t)] = store->put(key, entries[static_cast<std::size_t>(t)]) ? 1 : 0;
-          (void)store->find(key);
+          tier->put(key, entries[static_cast<std::size_t>(t)]);
+          (void)tier->get(key, BlobSelection::all());
         });
       }
       for (auto& thread : threads) thread.join();
-      REQUIRE(std::count(won.begin(), won.end(), 1) == 1);
-      const auto winner = static_cast<std::size_t>(std::find(won.begin(), won.end(), 1) - won.begin());
-      const auto found = store->find(key);
+      const std::optional<Entry> found = tier->get(key, BlobSelection::all());
       REQUIRE(found);
-      CHECK(reads_back(*store, *found, entries[winner]));
+      const auto winners = std::count_if(entries.begin(), entries.end(), [&](const Entry& e) { return same_entry(found, e); });
+      CHECK(winners == 1);
+      tier->put(key, random_entry(rng, key));  // a later put keeps the winner
+      CHECK(same_entry(tier->get(key, BlobSelection::all()), *found));
     }
   }
+  CHECK(disk.stats().entries == 5);
+  CHECK(ledger_total(dir / "cache") == disk.stats().total_size_bytes);
   CHECK(count_children(dir / "cache" / "tmp") == 0);
+  CHECK(warnings().empty());
 }
 
 TEST_CASE("readers racing with removal and republishing get the right bytes or a miss") {
@@ -136,10 +136,10 @@ TEST_CASE("readers racing with removal and republishing get the right bytes or a
   INFO("seed=" << seed);
   std::mt19937_64 rng(seed);
   TempDir dir;
-  DiskStore store(dir / "cache", k_big_cap);
+  DiskTier tier(dir / "cache", k_big_cap);
   std::vector<Key> keys;
   for (int i = 0; i < 4; ++i) keys.push_back(random_key(rng));
-  for (const Key& key : keys) REQUIRE(store.put(key, entry_for_key(key, 50'000)));
+  for (const Key& key : keys) tier.put(key, entry_for_key(key, 50'000));
   clear_log();
   std::atomic<bool> stop{false};
   std::atomic<int> wrong{0};
@@ -150,11 +150,10 @@ TEST_CASE("readers racing with removal and republishing get the right bytes or a
       std::mt19937_64 local(seed + static_cast<unsigned>(t));
       while (!stop) {
         const Key& key = keys[local() % keys.size()];
-        const auto found = store.find(key);
+        const BlobSelection selection = local() % 2 ? BlobSelection::only("sm_90.cubin") : BlobSelection::all();
+        const auto found = tier.get(key, selection);
         if (!found) continue;
-        const auto bytes = store.read_blob(*found, "sm_90.cubin");
-        if (!bytes) continue;
-        if (*bytes != entry_for_key(key, 50'000).blobs.at("sm_90.cubin")) ++wrong;
+        if (!same_entry(found, selected(entry_for_key(key, 50'000), selection))) ++wrong;
         ++hits;
       }
     });
@@ -162,8 +161,8 @@ TEST_CASE("readers racing with removal and republishing get the right bytes or a
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(700);
   while (std::chrono::steady_clock::now() < until) {
     const Key& key = keys[rng() % keys.size()];
-    store.remove(key);
-    store.put(key, entry_for_key(key, 50'000));
+    tier.remove(key);
+    tier.put(key, entry_for_key(key, 50'000));
   }
   stop = true;
   for (auto& reader : readers) reader.join();
@@ -172,5 +171,5 @@ TEST_CASE("readers racing with removal and republishing get the right bytes or a
   std::string seen;
   for (const auto& warning : warnings()) seen += warning + "\n";
   CHECK_MESSAGE(seen.empty(), seen);  // a race is a miss, never "damage"
-  for (const auto& result : store.verify()) CHECK(result.ok);
+  for (const auto& result : tier.verify()) CHECK(result.ok);
 }

@@ -1,7 +1,7 @@
 // Processes killed at any moment: no half entries, locks released, leftovers cleaned.
 #include "cache_test_util.hpp"
 
-#include <jitcu/cache/disk_store.hpp>
+#include <jitcu/cache/disk_tier.hpp>
 
 #include <sys/file.h>
 
@@ -30,7 +30,7 @@ TEST_CASE("processes SIGKILLed during put leave no entry that looks valid but is
   std::mt19937_64 rng(seed);
   TempDir dir;
   const fs::path root = dir / "cache";
-  { DiskStore make(root, k_big_cap); }
+  { DiskTier make(root, k_big_cap); }
   // A small cap makes the victims evict (and get killed while evicting) too.
   constexpr std::uint64_t k_cap = 8ull << 20;
   std::size_t leftovers_seen = 0;
@@ -38,7 +38,7 @@ TEST_CASE("processes SIGKILLed during put leave no entry that looks valid but is
     const std::uint64_t child_seed = rng();
     const pid_t pid = fork_child([&] {
       std::mt19937_64 local(child_seed);
-      DiskStore store(root, k_cap);
+      DiskTier store(root, k_cap);
       for (;;) {
         const Key key = random_key(local);
         // 0.5 to 3 MB over three blobs: a put takes long enough to be hit in the middle.
@@ -54,9 +54,9 @@ TEST_CASE("processes SIGKILLed during put leave no entry that looks valid but is
   MESSAGE("tmp/ leftovers seen after the kills (summed): " << leftovers_seen);
 
   clear_log();
-  DiskStore store(root, k_cap);
+  DiskTier store(root, k_cap);
   const Key fresh = random_key(rng);
-  REQUIRE(store.put(fresh, entry_for_key(fresh, 4096)));  // a store's first write cleans what the dead left in tmp/
+  store.put(fresh, entry_for_key(fresh, 4096));  // a store's first write cleans what the dead left in tmp/
   CHECK(count_children(root / "tmp") == 0);
   const auto results = store.verify();
   MESSAGE("entries published before the kills: " << results.size());
@@ -64,10 +64,11 @@ TEST_CASE("processes SIGKILLed during put leave no entry that looks valid but is
     INFO(result.key.hex() << ": " << result.problem);
     CHECK(result.ok);
   }
-  for (const FoundEntry& listed : store.list()) {
-    const auto found = store.find(listed.key);
-    REQUIRE(found);
-    CHECK(reads_back(store, *found, entry_for_key(listed.key, found->blobs.at("sm_90.cubin").size_bytes)));
+  for (const ListedEntry& listed : store.list()) {
+    const BlobRef* cubin = listed.record.blob("sm_90.cubin");
+    REQUIRE(cubin);
+    CHECK(same_entry(store.get(listed.record.key, BlobSelection::all()),
+                     entry_for_key(listed.record.key, cubin->size_bytes)));
   }
   CHECK(warnings().empty());
   CHECK(store.stats().total_size_bytes <= k_cap);
@@ -79,12 +80,12 @@ TEST_CASE("a lock held by a process that is SIGKILLed is released") {
   std::mt19937_64 rng(seed);
   TempDir dir;
   const fs::path root = dir / "cache";
-  DiskStore store(root, k_big_cap);
+  DiskTier store(root, k_big_cap);
   const Key key = random_key(rng);
   int ready[2];
   REQUIRE(::pipe(ready) == 0);
   const pid_t holder = fork_child([&] {
-    DiskStore child_store(root, k_big_cap);
+    DiskTier child_store(root, k_big_cap);
     const auto held = child_store.lock(key);
     const char byte = 1;
     if (::write(ready[1], &byte, 1) != 1) return 1;
@@ -96,7 +97,7 @@ TEST_CASE("a lock held by a process that is SIGKILLed is released") {
   ::close(ready[0]);
 
   const pid_t waiter = fork_child([&] {
-    DiskStore child_store(root, k_big_cap);
+    DiskTier child_store(root, k_big_cap);
     const auto held = child_store.lock(key);
     return 0;
   });
@@ -119,7 +120,7 @@ TEST_CASE("a lock held by a process that is SIGKILLed is released") {
 TEST_CASE("a store's first write removes tmp/ leftovers of dead or long-gone runs, and only those") {
   TempDir dir;
   const fs::path root = dir / "cache";
-  { DiskStore make(root, k_big_cap); }
+  { DiskTier make(root, k_big_cap); }
   const fs::path tmp = root / "tmp";
   const pid_t dead = dead_pid();
   const pid_t alive = ::getppid();  // the process that started the tests: alive, not us
@@ -142,10 +143,12 @@ TEST_CASE("a store's first write removes tmp/ leftovers of dead or long-gone run
   REQUIRE(locked_fd >= 0);
   REQUIRE(::flock(locked_fd, LOCK_EX) == 0);
 
-  DiskStore store(root, k_big_cap);
+  DiskTier store(root, k_big_cap);
   CHECK(count_children(tmp) == 8);  // opening the store lists nothing: a cache hit stays cheap
   std::mt19937_64 rng(7);
-  REQUIRE(store.put(random_key(rng), make_entry(rng)));
+  const Key key = random_key(rng);
+  store.put(key, random_entry(rng, key));
+  REQUIRE(store.get(key, BlobSelection::none()));
   std::set<std::string> left;
   for (const auto& item : fs::directory_iterator(tmp)) left.insert(item.path().filename().string());
   CHECK(left == std::set<std::string>{std::to_string(alive) + "-fresh", "no-pid-fresh",

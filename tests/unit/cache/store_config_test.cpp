@@ -1,9 +1,10 @@
-// Opening the cache from the environment, and the environments where it cannot be opened.
+// Opening the cache from the environment (StoreConfig, open_store), and the environments where
+// it cannot be opened.
 #include "cache_test_util.hpp"
 
-#include <jitcu/cache/disk_store.hpp>
-#include <jitcu/cache/memory_store.hpp>
-#include <jitcu/cache/open_store.hpp>
+#include <jitcu/cache/disk_tier.hpp>
+#include <jitcu/cache/memory_tier.hpp>
+#include <jitcu/cache/tiered_store.hpp>
 
 #include <sys/mount.h>
 
@@ -37,23 +38,33 @@ class TmpfsMount {
   bool mounted_ = false;
 };
 
+/// The store's one tier, described: "memory" or "disk <folder>".
+std::string only_tier(const TieredStore& store) {
+  REQUIRE(store.tiers().size() == 1);
+  return store.tiers().front()->describe();
+}
+
 void check_degrades_to_memory(const fs::path& folder) {
   StoreConfig config;
   config.dir = folder;
   config.max_size_bytes = k_big_cap;
   clear_log();
-  const std::unique_ptr<Store> store = open_store(config);
+  const std::shared_ptr<TieredStore> store = open_store(config);
   REQUIRE(store != nullptr);
-  CHECK(store->location() == "memory");
+  CHECK(only_tier(*store) == "memory");
+  CHECK(store->disk() == nullptr);
   const auto logged = warnings();
   REQUIRE(logged.size() == 1);
-  CHECK(logged[0].find(folder.string()) != std::string::npos);
+  CHECK(logged[0].find("cannot use the jitcu cache folder '" + folder.string() + "'") != std::string::npos);
   CHECK(logged[0].find("in memory for this process only") != std::string::npos);
   // And it works as a cache, in memory.
   std::mt19937_64 rng(1);
   const Key key = random_key(rng);
-  REQUIRE(store->put(key, make_entry(rng)));
-  CHECK(store->find(key).has_value());
+  const Entry entry = random_entry(rng, key);
+  store->put(key, entry);
+  const std::optional<Hit> hit = store->get(key, BlobSelection::all());
+  REQUIRE(hit);
+  CHECK(same_entry(hit->entry, entry));
 }
 
 }  // namespace
@@ -134,7 +145,7 @@ TEST_CASE("JITCU_DISABLE_CACHE turns the disk cache off, quietly") {
     clear_log();
     const StoreConfig config = StoreConfig::from_env();
     CHECK_FALSE(config.disk_enabled);
-    CHECK(open_store(config)->location() == "memory");
+    CHECK(only_tier(*open_store(config)) == "memory");
     CHECK(warnings().empty());
     CHECK_FALSE(fs::exists(dir / "cache"));
   }
@@ -151,7 +162,9 @@ TEST_CASE("JITCU_DISABLE_CACHE turns the disk cache off, quietly") {
   CHECK(warnings().size() == 1);
   const StoreConfig config = StoreConfig::from_env();
   const auto store = open_store(config);
-  CHECK(store->location() == (dir / "cache").string());
+  CHECK(only_tier(*store) == "disk " + (dir / "cache").string());
+  REQUIRE(store->disk() != nullptr);
+  CHECK(store->disk()->root() == dir / "cache");
   CHECK(mode_of(dir / "cache") == 0700);  // a missing folder is made, private
 }
 
@@ -170,11 +183,12 @@ TEST_CASE("an unusable cache folder degrades to memory with one warning") {
   StoreConfig nowhere;
   nowhere.max_size_bytes = k_big_cap;
   clear_log();
-  CHECK(open_store(nowhere)->location() == "memory");
-  CHECK(warnings().size() == 1);
+  CHECK(only_tier(*open_store(nowhere)) == "memory");
+  REQUIRE(warnings().size() == 1);
+  CHECK(warnings()[0].find("no folder for the jitcu cache (set JITCU_CACHE_DIR or HOME)") != std::string::npos);
 }
 
-TEST_CASE("a full disk: put returns false with one warning and leaves nothing half-written") {
+TEST_CASE("a full disk: put keeps nothing, warns once and leaves nothing half-written") {
   const unsigned seed = test_seed();
   INFO("seed=" << seed);
   std::mt19937_64 rng(seed);
@@ -185,30 +199,47 @@ TEST_CASE("a full disk: put returns false with one warning and leaves nothing ha
     return;
   }
   const fs::path root = dir / "mnt" / "cache";
-  DiskStore store(root, k_big_cap);
+  DiskTier tier(root, k_big_cap);
   clear_log();
   const Key key = random_key(rng);
-  bool stored = true;
-  CHECK_NOTHROW(stored = store.put(key, make_entry(rng, 200'000)));
-  CHECK_FALSE(stored);
-  CHECK_FALSE(store.put(random_key(rng), make_entry(rng, 300'000)));  // no second warning
+  CHECK_NOTHROW(tier.put(key, random_entry(rng, key, 200'000)));
+  const Key second = random_key(rng);
+  CHECK_NOTHROW(tier.put(second, random_entry(rng, second, 300'000)));  // no second warning
   const auto logged = warnings();
   REQUIRE(logged.size() == 1);
-  CHECK(logged[0].find(root.string()) != std::string::npos);
+  CHECK(logged[0].find("cannot write to the jitcu cache at '" + root.string() + "'") != std::string::npos);
   CHECK(logged[0].find("No space left on device") != std::string::npos);
-  CHECK_FALSE(store.find(key).has_value());
-  CHECK_FALSE(fs::exists(store.entry_dir(key)));
+  CHECK_FALSE(tier.get(key, BlobSelection::all()).has_value());
+  CHECK_FALSE(tier.get(second, BlobSelection::all()).has_value());
+  CHECK_FALSE(fs::exists(tier.entry_dir(key)));
   CHECK(count_children(root / "tmp") == 0);
-  CHECK(store.verify().empty());
+  CHECK(tier.verify().empty());
   // Space enough for a small entry: that one is kept.
   const Key small = random_key(rng);
-  const NewEntry entry = make_entry(rng, 1'000);
-  REQUIRE(store.put(small, entry));
-  const auto found = store.find(small);
-  REQUIRE(found);
-  CHECK(reads_back(store, *found, entry));
+  const Entry entry = random_entry(rng, small, 1'000);
+  tier.put(small, entry);
+  CHECK(same_entry(tier.get(small, BlobSelection::all()), entry));
 
   // The same cache made read-only: opened again, it degrades to memory (documented choice).
   REQUIRE(disk.remount_read_only());
   check_degrades_to_memory(root);
+}
+
+TEST_CASE("JITCU_REMOTE_CACHE is read; a build without a remote tier says so and stays local") {
+  TempDir dir;
+  ScopedEnv cache_dir("JITCU_CACHE_DIR", (dir / "cache").string());
+  ScopedEnv disable("JITCU_DISABLE_CACHE", "");
+  {
+    ScopedEnv remote("JITCU_REMOTE_CACHE", "");
+    CHECK(StoreConfig::from_env().remote.empty());
+  }
+  ScopedEnv remote("JITCU_REMOTE_CACHE", "redis://cache.example:6379");
+  const StoreConfig config = StoreConfig::from_env();
+  CHECK(config.remote == "redis://cache.example:6379");
+  clear_log();
+  const auto store = open_store(config);
+  CHECK(only_tier(*store) == "disk " + (dir / "cache").string());
+  REQUIRE(warnings().size() == 1);
+  CHECK(warnings()[0] == "JITCU_REMOTE_CACHE='redis://cache.example:6379': this build of jitcu has no remote "
+                         "tier; the cache stays local");
 }
