@@ -1,14 +1,14 @@
 // Cache lookups with 100 entries and with 100,000 entries in the cache folder. The entries
 // besides the real one (the seed kernel, compiled once with NVRTC) are synthetic: small fake
-// blob put through jitcu::cache::DiskStore::put under keys made with KeyRecord, on 16 threads
+// blob put through jitcu::cache::DiskTier::put under keys made with KeyRecord, on 16 threads
 // (for at most JITCU_BENCH_LOOKUP_FILL_S = 40 s: a slower disk gets fewer entries, reported).
 // Measured in each folder (warm: the folder was just filled, so the kernel's dentry cache is hot):
 //  - a new Engine on the folder + compile() of the seed kernel: a disk-cache hit (no GPU needed);
-//  - DiskStore::find of the real key, of random synthetic keys and of a missing key.
+//  - DiskTier::get (record only) of the real key, of random synthetic keys and of a missing key.
 // JITCU_BENCH_LOOKUP_ENTRIES overrides the 100,000.
 #include "jitcu_side.hpp"
 
-#include <jitcu/cache/disk_store.hpp>
+#include <jitcu/cache/disk_tier.hpp>
 #include <jitcu/cache/key.hpp>
 
 #include <fcntl.h>
@@ -27,7 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using bench::Clock;
 using bench::Json;
-using jitcu::cache::DiskStore;
+using jitcu::cache::DiskTier;
 using jitcu::cache::Key;
 
 constexpr std::uint64_t k_cap_bytes = 64ull << 30;  // far above what is put: nothing is evicted
@@ -70,7 +70,7 @@ Filled fill(const fs::path& dir, std::size_t synthetic, Clock::time_point deadli
     bench::require(key.has_value(), "the module's cache key is not 64 hex digits");
     filled.real = *key;
   }
-  DiskStore store(dir, k_cap_bytes);
+  DiskTier store(dir, k_cap_bytes);
   filled.filled_per_thread.assign(k_fill_threads, 0);
   std::atomic<bool> late{false};
   std::vector<std::exception_ptr> errors(k_fill_threads);
@@ -80,15 +80,16 @@ Filled fill(const fs::path& dir, std::size_t synthetic, Clock::time_point deadli
     for (std::size_t t = 0; t < k_fill_threads; ++t) {
       pool.emplace_back([&, t] {
         try {
-          jitcu::cache::NewEntry entry;
-          entry.blobs["sm_90.cubin"] = std::string(256, 'c');  // one small fake blob
           for (std::size_t i = t; i < synthetic; i += k_fill_threads) {
             if (Clock::now() > deadline) {
               late = true;
               return;
             }
-            entry.meta = Json{{"synthetic", true}, {"index", i}};
-            bench::require(store.put(synthetic_key(i), entry), "a synthetic entry was not published");
+            jitcu::cache::EntryRecord record;
+            record.key = synthetic_key(i);
+            record.source_name = "synthetic " + std::to_string(i);
+            record.image = "sm_90.cubin";
+            store.put(record.key, jitcu::cache::make_entry(std::move(record), {{"sm_90.cubin", std::string(256, 'c')}}));
             ++filled.filled_per_thread[t];
           }
         } catch (...) {
@@ -169,17 +170,17 @@ void engine_hit(Folder& folder, const jitcu::Source& source) {
 }
 
 // One batch of each find measure in `folder`, through `store` (opened on it).
-void find_batches(Folder& folder, DiskStore& store) {
+void find_batches(Folder& folder, DiskTier& store) {
   per_op_us(folder.samples["find_real_us"],
-            [&](int) { bench::require(store.find(folder.filled.real).has_value(), "the real entry vanished"); }, 1, 100);
+            [&](int) { bench::require(store.get(folder.filled.real, jitcu::cache::BlobSelection::none()).has_value(), "the real entry vanished"); }, 1, 100);
   const std::size_t offset = folder.samples["find_synthetic_us"].size() * 100;
   per_op_us(folder.samples["find_synthetic_us"], [&](int i) {
     const auto at = (offset + static_cast<std::size_t>(i)) % folder.random_keys.size();
-    bench::require(store.find(folder.random_keys[at]).has_value(), "a synthetic entry vanished");
+    bench::require(store.get(folder.random_keys[at], jitcu::cache::BlobSelection::none()).has_value(), "a synthetic entry vanished");
   }, 1, 100);
   const Key missing = synthetic_key(std::size_t{1} << 40);
   per_op_us(folder.samples["find_missing_us"],
-            [&](int) { bench::require(!store.find(missing), "a missing key was found"); }, 1, 100);
+            [&](int) { bench::require(!store.get(missing, jitcu::cache::BlobSelection::none()), "a missing key was found"); }, 1, 100);
 }
 
 // One round of every measurement in both folders, sample by sample, the folder that goes first
@@ -190,7 +191,7 @@ void measure_round(Folder& small, Folder& large, const jitcu::Source& source) {
     engine_hit(r % 2 ? large : small, source);
     engine_hit(r % 2 ? small : large, source);
   }
-  DiskStore small_store(small.dir.path(), k_cap_bytes), large_store(large.dir.path(), k_cap_bytes);
+  DiskTier small_store(small.dir.path(), k_cap_bytes), large_store(large.dir.path(), k_cap_bytes);
   for (int b = 0; b < 8; ++b) {
     if (b % 2) find_batches(large, large_store);
     find_batches(small, small_store);

@@ -259,7 +259,7 @@ def build_rows(p):
     rows.append(Row("Cache lookup, %s entries vs 100: new Engine + compile() hit" % large, "ms",
                     value(p, "bench_lookup", "large_engine_hit_ms"), value(p, "bench_lookup", "small_engine_hit_ms"),
                     None, goal="≤ 1.1×", met=ratio_at_most(1.1), floor_note="(100 entries)", sources=("bench_lookup", )))
-    rows.append(Row("Cache lookup, %s entries vs 100: DiskStore::find" % large, "us",
+    rows.append(Row("Cache lookup, %s entries vs 100: DiskTier::get" % large, "us",
                     value(p, "bench_lookup", "large_find_real_us"), value(p, "bench_lookup", "small_find_real_us"),
                     None, goal="≤ 1.1×", met=ratio_at_most(1.1), floor_note="(100 entries)", sources=("bench_lookup", )))
     copy = value(p, "bench_bandwidth", "memcpy_dtod_gbps")

@@ -70,6 +70,7 @@ std::vector<Damaged> damaged_entries(cache::DiskTier& disk, std::size_t& checked
 }
 
 std::string describe(const Damaged& item) {
+  if (item.result.key == cache::Key()) return fmt::format("unreadable  {}: {}", item.result.dir.string(), item.result.problem);
   const std::string what = item.source_name.empty() ? "" : fmt::format(" ({} {})", item.source_name, item.arch);
   return fmt::format("damaged  {}{}: {}", item.result.key.short_hex(), what, item.result.problem);
 }
@@ -81,7 +82,8 @@ Exit run_verify(const VerifyArgs& args, const GlobalOptions& global) {
   std::size_t checked = 0;
   const std::vector<Damaged> damaged = damaged_entries(*disk, checked);
   if (args.remove) {
-    for (const Damaged& item : damaged) disk->remove(item.result.key);
+    for (const Damaged& item : damaged)
+      if (item.result.key != cache::Key()) disk->remove(item.result.key);
   }
   if (args.json) {
     json list = json::array();
@@ -100,7 +102,8 @@ Exit run_verify(const VerifyArgs& args, const GlobalOptions& global) {
   for (const Damaged& item : damaged) fmt::print("{}\n", describe(item));
   const std::string count = fmt::format("{} of {} damaged", damaged.size(), plural(checked, "entry", "entries"));
   if (args.remove) fmt::print("{}, now removed; the next compile of each makes it again\n", count);
-  else fmt::print("{}; the next compile of each replaces it, or `jitcu cache verify --remove` removes them now\n", count);
+  else fmt::print("{}; none is ever loaded: a compile that reads a damaged part compiles again and replaces the "
+                  "entry, and `jitcu cache verify --remove` removes them now\n", count);
   return Exit::failed;
 }
 

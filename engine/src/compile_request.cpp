@@ -25,12 +25,6 @@ bool is_identifier(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
-// "--ftz=true" and "-ftz=true" mean the same to NVRTC: one spelling, for the key and for NVRTC.
-std::string canonical_option(const std::string& option) {
-  const auto start = option.find_first_not_of('-');
-  return start == std::string::npos ? option : "-" + option.substr(start);
-}
-
 // If `option` is "<flag>VALUE" or "<flag>=VALUE" for one of `flags`, its VALUE.
 std::optional<std::string> value_of(const std::string& option, std::initializer_list<const char*> flags) {
   for (const char* flag : flags) {
@@ -51,8 +45,8 @@ std::string_view macro_name(std::string_view macro) {
 
 void check_macro(const std::string& macro, const Source& source) {
   if (!is_identifier(macro_name(macro)))
-    throw Error(fmt::format("compiling {}: '{}' does not name a macro (letters, digits, _; not starting with a "
-                            "digit)", source.name(), macro));
+    throw Error(fmt::format("compiling {}: define '{}' is not a macro name (letters, digits, _; not starting with a "
+                            "digit), in the option '{}'", source.name(), macro_name(macro), macro));
 }
 
 void check_target(const CompileRequest& request) {
@@ -100,7 +94,7 @@ CompileRequest make_request(const Source& source, const CompileOptions& options,
     else if (auto undefine = value_of(option, {"--undefine-macro", "-U"})) request.macros.push_back("-U" + *undefine);
     else if (auto s = value_of(option, {"--std", "-std"})) request.standard = *s;
     else if (auto a = value_of(option, {"--gpu-architecture", "-arch"})) request.arch = *a;
-    else request.options.push_back(canonical_option(option));
+    else request.options.push_back(option);  // as written: NVRTC gets exactly what the key says
   }
   if (request.arch.empty()) request.arch = default_arch;
   check_target(request);

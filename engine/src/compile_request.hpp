@@ -24,7 +24,7 @@ struct CompileRequest {
   /// of different names commute), in the given order within one name (the last one wins).
   std::vector<std::string> macros;
   std::vector<std::string> include_dirs;     // -I folders in search order
-  /// Every other option, one leading dash, in the given order: NVRTC lets a later one win.
+  /// Every other option, as written, in the given order: NVRTC lets a later one win.
   std::vector<std::string> options;
   std::vector<std::string> name_expressions;
 

@@ -56,7 +56,7 @@ TEST_CASE("show finds an entry by prefix and prints its summary, PTX, cubin path
   REQUIRE(summary.exit_code == 0);
   CHECK(contains(summary.output, key));
   CHECK(contains(summary.output, "show.cu"));
-  CHECK(contains(summary.output, "defines=UNUSED=1"));
+  CHECK(contains(summary.output, "-DUNUSED=1"));
   CHECK(contains(summary.output, "registers"));
   CHECK(contains(summary.output, "program.ptx"));
   CHECK(contains(summary.output, "sm_90.cubin"));

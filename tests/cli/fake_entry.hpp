@@ -1,11 +1,10 @@
 #pragma once
 // Entries with chosen keys, put through the cache's own API: for prefixes that must collide.
-#include <jitcu/cache/disk_store.hpp>
+#include <jitcu/cache/disk_tier.hpp>
 
 #include <filesystem>
 #include <string>
 
-#include <nlohmann/json.hpp>
 
 namespace jitcu::test {
 
@@ -22,13 +21,14 @@ inline cache::Key key_starting_with(const std::string& hex_prefix, std::uint8_t 
 /// Publishes an entry shaped like the engine's (source name, arch, one kernel, PTX).
 inline void put_fake_entry(const std::filesystem::path& cache_dir, const cache::Key& key,
                            const std::string& source_name) {
-  cache::DiskStore store(cache_dir, 1ull << 30);
-  cache::NewEntry entry;
-  entry.meta = {{"source_name", source_name},
-                {"arch", "sm_90"},
-                {"kernels", nlohmann::json::array({{{"symbol", "fake"}, {"name", "fake"}, {"params", nlohmann::json::array()}}})}};
-  entry.blobs["program.ptx"] = ".visible .entry fake()\n{\n\tret;\n}\n";
-  store.put(key, entry);
+  cache::DiskTier disk(cache_dir, 1ull << 30);
+  cache::EntryRecord record;
+  record.key = key;
+  record.source_name = source_name;
+  record.arch = "sm_90";
+  record.image = "program.ptx";
+  record.kernels.push_back({"fake", "fake", {}, std::nullopt});
+  disk.put(key, cache::make_entry(std::move(record), {{"program.ptx", ".visible .entry fake()\n{\n\tret;\n}\n"}}));
 }
 
 }  // namespace jitcu::test

@@ -5,6 +5,9 @@
 
 #include <jitcu/cache/sha256.hpp>
 
+#include <jitcu/cache/disk_tier.hpp>
+#include <jitcu/cache/tiered_store.hpp>
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -28,19 +31,9 @@ ProcessResult run_child(const std::map<std::string, std::string>& env, std::vect
   return run_process(argv, all_env);
 }
 
-/// Rewrites an entry's meta.json with `change` applied, keeping the store's checksum valid, as
-/// another jitcu build would have written it.
-void rewrite_meta(const std::filesystem::path& entry_dir, const std::function<void(nlohmann::json&)>& change) {
-  auto meta = nlohmann::json::parse(read_file(entry_dir / "meta.json"));
-  change(meta);
-  meta.erase("meta_sha256");
-  meta["meta_sha256"] = cache::sha256_hex(meta.dump());
-  write_file(entry_dir / "meta.json", meta.dump(2));
-}
-
 void check_entries_verify(const TempDir& cache) {
   auto engine = engine_in(cache);
-  const auto results = engine.store().verify();
+  const auto results = engine.store().disk()->verify();
   CHECK_FALSE(results.empty());
   for (const auto& result : results) CHECK_MESSAGE(result.ok, result.problem);
 }
@@ -72,35 +65,21 @@ TEST_CASE("an entry damaged on disk is compiled again and replaced by a good one
   const auto cubin = dir / (first.arch() + ".cubin");
   REQUIRE(std::filesystem::exists(cubin));
 
-  // Without an index (an entry of a jitcu from before it), a hit reads meta.json.
-  SUBCASE("meta.json is not JSON, no index") {
-    std::filesystem::remove(dir / "index");
-    write_file(dir / "meta.json", "{ this is not json");
-  }
-  SUBCASE("meta.json is empty, no index") {
-    std::filesystem::remove(dir / "index");
-    write_file(dir / "meta.json", "");
-  }
-  SUBCASE("meta.json is missing, no index") {
-    std::filesystem::remove(dir / "index");
-    std::filesystem::remove(dir / "meta.json");
-  }
-  SUBCASE("meta.json's checksum does not match, no index") {
-    std::filesystem::remove(dir / "index");
-    auto text = read_file(dir / "meta.json");
-    const auto at = text.find("\"compile_ms\"");
+  SUBCASE("the record is empty") { write_file(dir / "record", ""); }
+  SUBCASE("the record is missing") { std::filesystem::remove(dir / "record"); }
+  SUBCASE("the record lists another cubin checksum") {
+    auto text = read_file(dir / "record");
+    const auto at = text.find(first.arch() + ".cubin\n");
     REQUIRE(at != std::string::npos);
-    text.insert(at, "\"extra\": 1, ");
-    write_file(dir / "meta.json", text);
-  }
-  SUBCASE("the index is empty") { write_file(dir / "index", ""); }
-  SUBCASE("the index lists another cubin checksum") {
-    auto text = read_file(dir / "index");
-    const auto at = text.find(first.arch() + ".cubin ");
-    REQUIRE(at != std::string::npos);
-    const auto digit = text.find(' ', text.find(' ', at) + 1) + 1;
+    const auto digit = text.rfind(' ', at - 2) + 1;  // the first hex digit of the cubin's XXH3
     text[digit] = text[digit] == 'a' ? 'b' : 'a';
-    write_file(dir / "index", text);
+    write_file(dir / "record", text);
+  }
+  SUBCASE("the record is another entry's") {
+    const Module other = engine_in(cache).compile(Source::string("extern \"C\" __global__ void other(int* p) { *p = 1; }",
+                                                                 "other.cu"));
+    std::filesystem::copy_file(other.cache_path() / "record", dir / "record",
+                               std::filesystem::copy_options::overwrite_existing);
   }
   SUBCASE("the cubin is empty") { write_file(cubin, ""); }
   SUBCASE("the cubin is missing") { std::filesystem::remove(cubin); }
@@ -133,32 +112,17 @@ TEST_CASE("a file where an entry's folder belongs is replaced") {
   CHECK(engine_in(cache).compile(seed_source()).origin() == Origin::disk_cache);
 }
 
-TEST_CASE("a damaged meta.json does not stop hits, which read the index and the cubin; verify reports it") {
+TEST_CASE("meta.json is for people: a damaged one does not stop hits, which read the record and the cubin") {
   TempDir cache;
   const Module first = engine_in(cache).compile(seed_source());
   write_file(first.cache_path() / "meta.json", "{ this is not json");
   const Module hit = engine_in(cache).compile(seed_source());
   CHECK(hit.origin() == Origin::disk_cache);
   CHECK(hit.kernel_names() == first.kernel_names());
-  CHECK(hit.ptx() == first.ptx());  // program.ptx is checked against the index's checksum
-  const auto results = engine_in(cache).store().verify();
+  CHECK(hit.ptx() == first.ptx());  // program.ptx is checked against the record's checksum
+  const auto results = engine_in(cache).store().disk()->verify();
   REQUIRE(results.size() == 1);
-  CHECK(results.front().problem.rfind("meta.json: not valid JSON", 0) == 0);
-}
-
-TEST_CASE("an intact entry written by another engine version is replaced, not a miss forever") {
-  TempDir cache;
-  const Module first = engine_in(cache).compile(seed_source());
-  std::filesystem::remove(first.cache_path() / "index");  // its engine fields are then meta.json's
-  rewrite_meta(first.cache_path(), [](nlohmann::json& meta) {
-    meta["engine_meta_version"] = meta.value("engine_meta_version", 0) + 1;
-  });
-  REQUIRE(engine_in(cache).store().verify().front().ok);  // intact as far as the store can tell
-
-  const Module again = engine_in(cache).compile(seed_source());
-  CHECK(again.origin() == Origin::compiled);
-  CHECK(again.kernel("dot_product").params().size() == 4);
-  CHECK(engine_in(cache).compile(seed_source()).origin() == Origin::disk_cache);
+  CHECK(results.front().ok);
 }
 
 TEST_CASE("an unusable cache folder degrades to memory only, with a warning naming it") {

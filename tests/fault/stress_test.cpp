@@ -1,6 +1,9 @@
 // Many real processes on one cache with real NVRTC compiles: each key compiled exactly once,
 // every entry verifies, SIGKILL at any moment leaves nothing that looks valid but is not, and
 // a forked child can use the engine and the cache.
+#include <jitcu/cache/disk_tier.hpp>
+#include <jitcu/cache/tiered_store.hpp>
+
 #include <doctest/doctest.h>
 #include <jitcu/jitcu.hpp>
 
@@ -69,7 +72,7 @@ TEST_CASE("8 processes compiling overlapping keys: each key runs NVRTC once and 
   MESSAGE(k_processes << " processes x " << k_compiles << " compiles over " << k_keys << " keys: " << nvrtc_runs
                       << " NVRTC runs");
   Engine checker(EngineOptions{.cache_dir = dir.path()});
-  const auto results = checker.store().verify();
+  const auto results = checker.store().disk()->verify();
   for (const auto& r : results) CHECK_MESSAGE(r.ok, r.problem);
   CHECK(nvrtc_runs == static_cast<int>(results.size()));  // exactly one NVRTC run per key
   CHECK(results.size() <= static_cast<std::size_t>(k_keys));
@@ -93,7 +96,7 @@ TEST_CASE("children SIGKILLed while compiling leave a cache that verifies and st
     CHECK(wait_for(pid) == 128 + SIGKILL);
   }
   Engine engine(EngineOptions{.cache_dir = dir.path()});
-  for (const auto& r : engine.store().verify()) CHECK_MESSAGE(r.ok, r.problem);
+  for (const auto& r : engine.store().disk()->verify()) CHECK_MESSAGE(r.ok, r.problem);
   CHECK(engine.compile(keyed_source(0, salt), {.arch = "sm_90"}).kernel_names() == std::vector<std::string>{"k"});
 }
 

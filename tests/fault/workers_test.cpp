@@ -1,4 +1,7 @@
 // Compile workers with real processes: batches, a worker that crashes, a deadline, a missing binary.
+#include <jitcu/cache/disk_tier.hpp>
+#include <jitcu/cache/tiered_store.hpp>
+
 #include <doctest/doctest.h>
 #include <jitcu/jitcu.hpp>
 
@@ -39,7 +42,7 @@ TEST_CASE("compile_many runs every source in worker processes and each key once"
   int compiled = 0;
   for (const auto& m : modules) compiled += m.origin() == Origin::compiled ? 1 : 0;
   CHECK(compiled == 6);  // the duplicate waited for the first instead of running NVRTC again
-  CHECK(engine.store().stats().entries == 6);
+  CHECK(engine.store().disk()->stats().entries == 6);
 
   Engine again(EngineOptions{.cache_dir = dir.path(), .worker_processes = 2});
   for (const auto& m : again.compile_many(sources)) CHECK(m.origin() != Origin::compiled);  // disk, or the batch's twin
@@ -51,7 +54,7 @@ TEST_CASE("a worker that crashes is reported, nothing is cached, and the next co
   Engine engine(EngineOptions{.cache_dir = dir.path(), .worker_processes = 1});
   auto future = engine.compile_async(Source::string("__global__ void c() {}", "crash.cu"));
   CHECK_THROWS_WITH_AS(future.get(), doctest::Contains("was killed by signal"), Error);
-  CHECK(engine.store().stats().entries == 0);
+  CHECK(engine.store().disk()->stats().entries == 0);
   auto after = engine.compile_async(Source::string("extern \"C\" __global__ void fine() {}", "fine.cu")).get();
   CHECK(after.kernel_names() == std::vector<std::string>{"fine"});
 }
@@ -66,7 +69,7 @@ TEST_CASE("a compile past its deadline is cancelled in the worker and in this pr
     CHECK_THROWS_WITH_AS(engine.compile_async(slow, {.time_limit = std::chrono::milliseconds(100)}).get(),
                          doctest::Contains("time limit of 100 ms"), CompileCancelled);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
-    CHECK(engine.store().stats().entries == 0);
+    CHECK(engine.store().disk()->stats().entries == 0);
     auto cancel = std::make_shared<std::atomic<bool>>(true);
     CHECK_THROWS_AS(engine.compile_async(slow, {.cancel = cancel}).get(), CompileCancelled);
   }
@@ -157,7 +160,7 @@ TEST_CASE("plain compiles that meet another in NVRTC go to worker processes, wit
     CHECK_FALSE(modules[static_cast<std::size_t>(i)].cache_path().empty());
   }
   CHECK(modules[6].kernel_names() == std::vector<std::string>{"slow"});
-  CHECK(engine.store().stats().entries == 7);
+  CHECK(engine.store().disk()->stats().entries == 7);
   const int workers = children_named("jitcu");
   CHECK(workers >= 1);  // the pool started worker processes for the compiles that met the slow one
   CHECK(workers <= 3);
@@ -233,7 +236,7 @@ TEST_CASE("a plain compile that meets only worker-run ones goes to a free worker
     }
     slower.join();
     if (slower_error) std::rethrow_exception(slower_error);
-    CHECK(engine.store().stats().entries == 3);
+    CHECK(engine.store().disk()->stats().entries == 3);
   }
 }
 

@@ -12,7 +12,8 @@
 #define DOCTEST_CONFIG_DISABLE  // a plain program: no test registration
 #include "engine_support.hpp"
 
-#include <jitcu/cache/store.hpp>
+#include <jitcu/cache/key.hpp>
+#include <jitcu/cache/tiered_store.hpp>
 #include <jitcu/jitcu.hpp>
 
 #include <csignal>

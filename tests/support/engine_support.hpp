@@ -3,6 +3,9 @@
 // compile_child helper's output, and exact CPU references for kernels that NVRTC may contract.
 #include "test_support.hpp"
 
+#include <jitcu/cache/disk_tier.hpp>
+#include <jitcu/cache/key.hpp>
+#include <jitcu/cache/tiered_store.hpp>
 #include <jitcu/jitcu.hpp>
 
 #include <doctest/doctest.h>

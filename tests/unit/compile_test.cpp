@@ -2,6 +2,9 @@
 // disk, options reaching NVRTC, toolkit headers, the cache switched off, damaged entries.
 #include "engine_support.hpp"
 
+#include <jitcu/cache/key.hpp>
+#include <jitcu/cache/tiered_store.hpp>
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -77,7 +80,7 @@ TEST_CASE("the seed file compiles: its kernels, their parameters from the PTX, i
   CHECK(affine[0].ptx_type == ".b8[12]");
 }
 
-TEST_CASE("a compile leaves a readable entry on disk: meta.json, program.ptx, the cubin, log.txt") {
+TEST_CASE("a compile leaves a readable entry on disk: record, meta.json, program.ptx, the cubin, log.txt") {
   TempDir cache;
   auto engine = engine_in(cache);
   const Module module = engine.compile(seed_source());
@@ -90,6 +93,7 @@ TEST_CASE("a compile leaves a readable entry on disk: meta.json, program.ptx, th
   const auto names = file_names(dir);
   INFO("entry files: " << [&] { std::string all; for (const auto& n : names) all += n + " "; return all; }());
   CHECK(names.count("meta.json") == 1);
+  CHECK(names.count("record") == 1);
   CHECK(names.count("program.ptx") == 1);
   CHECK(names.count("log.txt") == 1);
   CHECK(names.count(module.arch() + ".cubin") == 1);
@@ -169,9 +173,8 @@ TEST_CASE("-ftz=true reaches NVRTC: the multiply flushes denormals in the PTX") 
   CHECK(plain_ptx.find(".ftz") == std::string::npos);
   CHECK(ftz_ptx.find(".ftz.f32") != std::string::npos);
 
-  // The same option spelled "--ftz=true" is the same compile.
+  // The same option spelled "--ftz=true" reaches NVRTC as written and gives the same code.
   const Module spelled = engine.compile(source, {.extra = {"--ftz=true"}});
-  CHECK(spelled.cache_key() == ftz.cache_key());
   CHECK(entry_ptx(spelled.ptx(), "multiply").find(".ftz.f32") != std::string::npos);
 }
 
@@ -281,39 +284,64 @@ TEST_CASE("a damaged program.ptx never yields wrong PTX, and the entry is replac
     CHECK(ptx_or_error.find("damaged") != std::string::npos);
   }
   const Module after = engine_in(cache).compile(seed_source());
+  CHECK(after.origin() == Origin::compiled);  // the damaged entry was removed when its PTX was read
   CHECK(after.ptx() == good_ptx);
   CHECK(read_file(after.cache_path() / "program.ptx") == good_ptx);
 }
 
-TEST_CASE("a hit reads the entry's index; without one (an older jitcu's entry) it reads meta.json") {
-  TempDir cache;
-  const Module first = engine_in(cache).compile(seed_source(), {.name_expressions = {"scale<float>"}});
-  const auto index = first.cache_path() / "index";
-  REQUIRE(std::filesystem::is_regular_file(index));
-  CHECK(read_file(index).find("jitcu-module") != std::string::npos);  // the engine's summary is in it
-
-  for (const bool with_index : {true, false}) {
-    CAPTURE(with_index);
-    if (!with_index) std::filesystem::remove(index);
-    const Module hit = engine_in(cache).compile(seed_source(), {.name_expressions = {"scale<float>"}});
-    CHECK(hit.origin() == Origin::disk_cache);
-    CHECK(hit.kernel_names() == first.kernel_names());
-    CHECK(hit.kernel("scale<float>").symbol() == first.kernel("scale<float>").symbol());
-    CHECK(hit.kernel("jitcu_kernels::affine").params()[0].ptx_type == ".b8[12]");
-    CHECK(hit.ptx() == first.ptx());
+TEST_CASE("a damaged log.txt or source.cu is found when read, and the entry is replaced") {
+  for (const std::string blob : {"log.txt", "source.cu"}) {
+    CAPTURE(blob);
+    TempDir cache;
+    const Module first = engine_in(cache).compile(seed_source());
+    write_file(first.cache_path() / blob, "not what was written");
+    const Module hit = engine_in(cache).compile(seed_source());
+    CHECK(hit.origin() == Origin::disk_cache);  // the hit reads the record and the cubin only
+    auto engine = engine_in(cache);
+    CHECK_FALSE(engine.store().get(cache::Key::from_hex(first.cache_key()).value(), cache::BlobSelection::only(blob)));
+    const Module after = engine_in(cache).compile(seed_source());
+    CHECK(after.origin() == Origin::compiled);
+    CHECK(after.log().find("ptxas info") != std::string::npos);
+    CHECK(engine_in(cache).compile(seed_source()).log() == after.log());  // a hit gives the stored log
   }
 }
 
-TEST_CASE("a damaged index is compiled again, and the new entry has a good one") {
+TEST_CASE("a hit reads the record and the image; the kernels, name expressions and PTX come back whole") {
+  TempDir cache;
+  const Module first = engine_in(cache).compile(seed_source(), {.name_expressions = {"scale<float>"}});
+  REQUIRE(std::filesystem::is_regular_file(first.cache_path() / "record"));
+  const Module hit = engine_in(cache).compile(seed_source(), {.name_expressions = {"scale<float>"}});
+  CHECK(hit.origin() == Origin::disk_cache);
+  CHECK(hit.kernel_names() == first.kernel_names());
+  CHECK(hit.kernel("scale<float>").symbol() == first.kernel("scale<float>").symbol());
+  CHECK(hit.kernel("jitcu_kernels::affine").params()[0].ptx_type == ".b8[12]");
+  CHECK(hit.ptx() == first.ptx());
+  CHECK(hit.log() == first.log());  // NVRTC's log comes back on a hit too
+}
+
+TEST_CASE("an entry of an older jitcu (meta.json and index, no record) is a quiet miss and is replaced") {
   TempDir cache;
   const Module first = engine_in(cache).compile(seed_source());
-  const auto index = first.cache_path() / "index";
-  std::string bytes = read_file(index);
-  bytes[bytes.find("jitcu-module") + 2] ^= 0x20;  // inside the summary: only the checksum can tell
-  write_file(index, bytes);
+  const auto dir = first.cache_path();
+  std::filesystem::remove(dir / "record");
+  write_file(dir / "index", "jitcu-index 2\n");
+  const Module second = engine_in(cache).compile(seed_source());
+  CHECK(second.origin() == Origin::compiled);
+  CHECK(std::filesystem::is_regular_file(dir / "record"));
+  CHECK_FALSE(std::filesystem::exists(dir / "index"));  // the old entry was replaced whole
+  CHECK(engine_in(cache).compile(seed_source()).origin() == Origin::disk_cache);
+}
+
+TEST_CASE("a damaged record is compiled again, and the new entry has a good one") {
+  TempDir cache;
+  const Module first = engine_in(cache).compile(seed_source());
+  const auto record = first.cache_path() / "record";
+  std::string bytes = read_file(record);
+  bytes[bytes.find("source_name") + 20] ^= 0x20;  // inside a field: only the checksum can tell
+  write_file(record, bytes);
 
   const Module second = engine_in(cache).compile(seed_source());
   CHECK(second.origin() == Origin::compiled);
-  CHECK(read_file(index) != bytes);
+  CHECK(read_file(record) != bytes);
   CHECK(engine_in(cache).compile(seed_source()).origin() == Origin::disk_cache);
 }

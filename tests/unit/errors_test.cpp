@@ -2,6 +2,9 @@
 // with a '>' marker, the option or define by name); CompileError keeps NVRTC's log.
 #include "engine_support.hpp"
 
+#include <jitcu/cache/disk_tier.hpp>
+#include <jitcu/cache/tiered_store.hpp>
+
 #include <doctest/doctest.h>
 
 using namespace jitcu;
@@ -87,11 +90,11 @@ TEST_CASE("a failed compile is not remembered: fixing the header makes it compil
   const Source source = Source::file(tmp / "main.cu");
   CHECK_THROWS_AS(engine.compile(source), CompileError);
   CHECK_THROWS_AS(engine.compile(source), CompileError);
-  CHECK(engine.store().stats().entries == 0);
+  CHECK(engine.store().disk()->stats().entries == 0);
   write_file(tmp / "h.h", "#define VALUE 42\n");
   const Module fixed = engine.compile(source);
   CHECK(fixed.origin() == Origin::compiled);
-  CHECK(engine.store().stats().entries == 1);
+  CHECK(engine.store().disk()->stats().entries == 1);
 }
 
 TEST_CASE("an option NVRTC refuses is an Error naming exactly that option") {

@@ -16,7 +16,7 @@ std::vector<std::string> headers_of(Engine& engine, const Source& source, const 
   std::vector<std::string> paths;
   const auto record = engine.key_record(source, options);
   for (const auto& [name, value] : record.fields())
-    if (name.starts_with("header ")) paths.push_back(name.substr(7));
+    if (name == "header") paths.push_back(value.substr(0, value.rfind('\t')));  // "path<TAB>sha256"
   std::sort(paths.begin(), paths.end());
   return paths;
 }
