@@ -516,10 +516,11 @@ struct Engine::Impl {
       if (refuses(probe)) refused = option;
     }
     if (refused.empty()) refused = fmt::format("{}", fmt::join(all, " "));
-    throw Error(fmt::format("compiling {}: NVRTC refused the option '{}' (NVRTC_ERROR_INVALID_OPTION){}; check "
-                             "its spelling and value against NVRTC's supported options",
-                             source.name(), refused,
-                             output.log.empty() ? "" : fmt::format(": {}", output.log)));
+    throw InvalidOptionError(fmt::format("compiling {}: NVRTC refused the option '{}' (NVRTC_ERROR_INVALID_OPTION){}; "
+                                         "check its spelling and value against NVRTC's supported options",
+                                         source.name(), refused,
+                                         output.log.empty() ? "" : fmt::format(": {}", output.log)),
+                             refused);
   }
 };
 
