@@ -1,5 +1,7 @@
 #include "driver.hpp"
+#include "kernel_parameters.hpp"
 #include "module_state.hpp"
+#include "names.hpp"
 #include "ptx.hpp"
 
 #include <jitcu/error.hpp>
@@ -16,12 +18,18 @@ Kernel::Kernel(std::shared_ptr<const detail::KernelState> state) : state_(std::m
 
 const std::string& Kernel::symbol() const { return state_->record().symbol; }
 const std::string& Kernel::name() const { return state_->record().name; }
+std::string Kernel::signature() const { return detail::signature(detail::demangle(symbol())); }
 const std::vector<ParamInfo>& Kernel::params() const { return state_->record().params; }
 
 void Kernel::check_arguments(std::span<const ArgInfo> args) const {
   // Same types as last time: already checked. An empty pack's data() may be nullptr, which is
   // also "nothing matched yet", so an empty pack is always checked.
   if (!args.empty() && state_->last_matched.load(std::memory_order_relaxed) == args.data()) return;
+  check_each_argument(args);
+  state_->last_matched.store(args.data(), std::memory_order_relaxed);
+}
+
+void Kernel::check_each_argument(std::span<const ArgInfo> args) const {
   const auto& params = state_->record().params;
   if (args.size() != params.size())
     throw ArgumentError(fmt::format("kernel '{}' takes {} parameter(s) but the launch passed {} argument(s); "
@@ -31,7 +39,21 @@ void Kernel::check_arguments(std::span<const ArgInfo> args) const {
     if (auto why = detail::mismatch(params[i], args[i]); !why.empty())
       throw ArgumentError(fmt::format("kernel '{}': parameter {} {}; nothing was launched", name(), i, why));
   }
-  state_->last_matched.store(args.data(), std::memory_order_relaxed);
+}
+
+// A run-time list is checked every time: its infos live in the list, whose address says
+// nothing about its types (a typed pack's infos are one static array per type list).
+void Kernel::check(const ArgumentList& args) const { check_each_argument(args.infos()); }
+
+void Kernel::launch(const LaunchConfig& config, const ArgumentList& args) const {
+  check_each_argument(args.infos());
+  auto pointers = args.pointers();
+  launch_packed(config, pointers.data());
+}
+
+std::vector<KernelParameter> Kernel::parameters() const {
+  std::optional<std::vector<detail::PtxEntry>> entries;
+  return detail::kernel_parameters(*state_->module, state_->record(), entries);
 }
 
 namespace {

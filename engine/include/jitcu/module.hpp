@@ -47,6 +47,14 @@ enum class Origin {
   process_cache,   // this process had it already: no disk I/O
 };
 
+/// One kernel of a module, as Module::kernels() lists it.
+struct KernelInfo {
+  std::string name;       // readable: "fill", "scale<float>", "ns::k<int, 4>", or the extern "C" name
+  std::string signature;  // "fill(float*, float, int)"; an extern "C" kernel's is its name alone
+  std::string symbol;     // in the compiled code: "_Z4fillPffi", or the extern "C" name
+  std::vector<KernelParameter> parameters;
+};
+
 /// A compiled program; cheap to copy. Code is loaded into the driver on first launch.
 class Module {
  public:
@@ -54,10 +62,11 @@ class Module {
   static Module load_ptx(std::string ptx, std::string name = "module.ptx");
 
   /// The kernel named `name`: a name expression given at compile time ("scale<float>"), an
-  /// extern "C" name, a mangled name, a demangled name ("ns::k<int, 4>") or an unambiguous
-  /// base name ("k"). A template instantiation the module does not hold yet ("scale<double>")
-  /// is compiled on demand from the same source and options (and cached). Throws
-  /// KernelNotFound listing the kernels the module defines, or CompileError.
+  /// extern "C" name, a mangled name, a full signature ("fill(float*, float, int)", any
+  /// spacing), a demangled name ("ns::k<int, 4>") or an unambiguous base name ("k"). A
+  /// template instantiation the module does not hold yet ("scale<double>") is compiled on
+  /// demand from the same source and options (and cached). Throws AmbiguousName when the name
+  /// matches several kernels (overloads), KernelNotFound showing the closest names, or CompileError.
   Kernel kernel(std::string_view name) const;
   /// The __device__ or __constant__ variable `name` ("counter", "ns::table", or a name
   /// expression given at compile time such as "&ns::table<4>"). Throws Error if there is none,
@@ -73,8 +82,10 @@ class Module {
 
   /// True when kernel(name) would find one.
   bool has_kernel(std::string_view name) const;
-  /// The readable names of every kernel, sorted.
+  /// The readable names of every kernel, sorted (overloads share one: see kernels()).
   std::vector<std::string> kernel_names() const;
+  /// Every kernel's readable name, full signature, symbol and parameters, sorted by signature.
+  std::vector<KernelInfo> kernels() const;
 
   /// The PTX text (read from the cache on first use after a disk hit).
   std::string ptx() const;
