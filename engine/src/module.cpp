@@ -225,7 +225,7 @@ namespace {
     message += "; it defines no kernels at all (is the kernel __global__?)";
   } else {
     const auto closest = detail::closest_first(name, available);
-    if (detail::looks_like_typo_of(name, closest.front())) message += fmt::format("; did you mean '{}'?", closest.front());
+    if (detail::looks_like_typo_of(name, closest.front())) message += fmt::format(" (did you mean '{}'?)", closest.front());
     message += available.size() <= detail::k_names_in_message
                    ? fmt::format("; it defines: {}", detail::bounded_list(closest))
                    : fmt::format("; the closest of its {} kernels: {} (Module::kernels() lists them all)",
