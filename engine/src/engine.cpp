@@ -1,4 +1,5 @@
 #include "compatibility.hpp"
+#include "device_runtime.hpp"
 #include "diagnostics.hpp"
 #include "driver.hpp"
 #include "entry_codec.hpp"
@@ -206,6 +207,7 @@ struct Engine::Impl {
   }
 
   std::pair<std::shared_ptr<const detail::ModuleState>, Origin> compile(const Source& source, const CompileOptions& wanted) {
+    if (detail::needs_device_link(wanted)) return link({source}, detail::device_link_compile_options(wanted), detail::device_link_options(wanted));
     const auto start = std::chrono::steady_clock::now();
     const std::size_t hash = hash_inputs(source, wanted);
     if (auto module = find_remembered(source, wanted, hash)) return {std::move(module), Origin::process_cache};

@@ -290,6 +290,40 @@ std::pair<DevicePtr, std::size_t> Module::global_address(std::string_view name) 
                           state_->source_name, name, variable));
 }
 
+std::vector<std::byte> Module::read_global(std::string_view name) const {
+  const auto [address, bytes] = global_address(name);
+  std::vector<std::byte> value(bytes);
+  detail::copy_device_to_host(value.data(), address, bytes);
+  return value;
+}
+
+void Module::write_global(std::string_view name, std::span<const std::byte> bytes) const {
+  const auto [address, size] = global_address(name);
+  if (bytes.size() != size)
+    throw ArgumentError(fmt::format("global '{}' in '{}' is {} bytes but {} bytes were given to write; write exactly "
+                                    "its size (Module::global_address gives it)",
+                                    name, state_->source_name, size, bytes.size()));
+  detail::copy_host_to_device(address, bytes.data(), size);
+}
+
+std::string Module::global_symbol(std::string_view name_expression) const {
+  const std::string wanted = without_address_of(detail::squeeze_spaces(name_expression));
+  if (const auto lowered = lowered_variables(*state_, wanted); !lowered.empty()) return lowered.front();
+  std::vector<std::string> given;
+  for (const auto& [expression, symbol] : state_->name_expressions) given.push_back(expression);
+  throw Error(fmt::format("'{}' was not a name expression of '{}' ({}); add \"{}\" to "
+                          "CompileOptions::name_expressions to have NVRTC lower it",
+                          name_expression, state_->source_name,
+                          given.empty() ? std::string("it was compiled with none")
+                                        : fmt::format("it was compiled with: {}", fmt::join(given, ", ")),
+                          name_expression));
+}
+
+void Module::load() const {
+  (void)state_->library();
+  for (std::size_t i = 0; i < state_->kernels.size(); ++i) (void)state_->kernel_handle(i);
+}
+
 void Module::check_global_size(std::string_view name, std::size_t actual, std::size_t wanted) const {
   if (actual != wanted)
     throw ArgumentError(fmt::format("global '{}' in '{}' is {} bytes but the type asked for is {} bytes; ask for a "

@@ -4,7 +4,9 @@
 #include <jitcu/memory.hpp>
 
 #include <filesystem>
+#include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -79,6 +81,17 @@ class Module {
   }
   /// {device address, size in bytes} of a __device__ or __constant__ variable.
   std::pair<DevicePtr, std::size_t> global_address(std::string_view name) const;
+  /// The variable's bytes, as many as it has at run time (synchronous copy; loads the code).
+  std::vector<std::byte> read_global(std::string_view name) const;
+  /// Copies `bytes` into the variable (synchronous); ArgumentError unless it is exactly its size.
+  void write_global(std::string_view name, std::span<const std::byte> bytes) const;
+  /// The symbol NVRTC lowered a name expression given at compile time to ("&table<float>" ->
+  /// "_Z5tableIfE"); with or without '&', any spacing. Throws Error if it was not given.
+  std::string global_symbol(std::string_view name_expression) const;
+
+  /// Loads the code into the driver and looks every kernel up now, instead of at first use:
+  /// load errors surface here, and the first launch pays no load.
+  void load() const;
 
   /// True when kernel(name) would find one.
   bool has_kernel(std::string_view name) const;
