@@ -48,7 +48,7 @@ TEST_CASE("run_kernel_file refuses a bad command line and an argument list that 
   const auto bad_value = run_example(cache, {file, "--kernel", "saxpy", "int=2.5"});
   CHECK(bad_value.exit_code == 1);
   CHECK(bad_value.output.find("'2.5' is not a valid 'int'") != std::string::npos);
-  // double where saxpy takes float: refused by the check, before any device memory is touched
+  // double where saxpy takes float: refused by the check, nothing is launched
   const auto wrong = run_example(cache, {file, "--kernel", "saxpy", "--grid", "1", "--block", "32", "double=2",
                                          "float[4]=1", "float[4]=1", "int=4"});
   INFO(wrong.output);
