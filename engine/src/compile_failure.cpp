@@ -28,9 +28,11 @@ void throw_compile_failure(const CompileRequest& request, const NvrtcOutput& out
     if (refuses(probe)) refused = option;
   }
   if (refused.empty()) refused = fmt::format("{}", fmt::join(all, " "));
-  throw Error(fmt::format("compiling {}: NVRTC refused the option '{}' (NVRTC_ERROR_INVALID_OPTION){}; check its "
-                          "spelling and value against NVRTC's supported options",
-                          request.source.name(), refused, output.log.empty() ? "" : fmt::format(": {}", output.log)));
+  throw InvalidOptionError(fmt::format("compiling {}: NVRTC refused the option '{}' (NVRTC_ERROR_INVALID_OPTION){}; "
+                                       "check its spelling and value against NVRTC's supported options",
+                                       request.source.name(), refused,
+                                       output.log.empty() ? "" : fmt::format(": {}", output.log)),
+                           refused);
 }
 
 }  // namespace jitcu::detail

@@ -1,5 +1,6 @@
 #include "diagnostics.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -7,30 +8,51 @@
 #include <fmt/format.h>
 
 namespace jitcu::detail {
+namespace {
+
+// NVRTC echoes the offending line and marks the column below it, both indented by two
+// spaces: "  out[i] = 1.0f +;" then "                 ^". The column of that '^', or 0.
+int caret_column(const std::vector<std::string>& lines, std::size_t diagnostic_line) {
+  if (diagnostic_line + 2 >= lines.size()) return 0;
+  const std::string& marker = lines[diagnostic_line + 2];
+  const auto caret = marker.find('^');
+  if (caret == std::string::npos || caret < 2 || marker.find_first_not_of(" \t") != caret) return 0;
+  return static_cast<int>(caret - 1);
+}
+
+}  // namespace
 
 std::vector<Diagnostic> parse_nvrtc_log(std::string_view log) {
   static const std::regex line_pattern(R"(^(.*)\((\d+)\): (catastrophic error|error|warning|remark)(?: #[0-9]+(?:-D)?)?: (.*)$)");
+  std::vector<std::string> lines;
+  std::istringstream text{std::string(log)};
+  for (std::string line; std::getline(text, line);) lines.push_back(std::move(line));
   std::vector<Diagnostic> found;
-  std::istringstream lines{std::string(log)};
-  for (std::string line; std::getline(lines, line);) {
+  for (std::size_t i = 0; i < lines.size(); ++i) {
     std::smatch match;
-    if (std::regex_match(line, match, line_pattern))
-      found.push_back({match[1], std::stoi(match[2]), match[3], match[4]});
-    else if (line.starts_with("nvrtc: error: "))
-      found.push_back({"", 0, "error", line.substr(14)});
+    if (std::regex_match(lines[i], match, line_pattern))
+      found.push_back({match[1], std::stoi(match[2]), match[3], match[4], caret_column(lines, i)});
+    else if (lines[i].starts_with("nvrtc: error: "))
+      found.push_back({"", 0, "error", lines[i].substr(14), 0});
   }
   return found;
 }
 
-std::string excerpt(std::string_view text, int line, int context) {
+std::string excerpt(std::string_view text, int line, int context, int column) {
   std::string out;
   int number = 1;
   std::size_t start = 0;
   while (start <= text.size() && number <= line + context) {
     std::size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
+    const auto shown = text.substr(start, end - start);
     if (number >= line - context)
-      out += fmt::format("{} {:>5} | {}\n", number == line ? '>' : ' ', number, text.substr(start, end - start));
+      out += fmt::format("{} {:>5} | {}\n", number == line ? '>' : ' ', number, shown);
+    if (number == line && column > 0 && static_cast<std::size_t>(column) <= shown.size() + 1) {
+      std::string pad(shown.substr(0, static_cast<std::size_t>(column - 1)));
+      for (char& c : pad) c = c == '\t' ? '\t' : ' ';  // tabs kept, so the '^' lines up
+      out += fmt::format("  {:>5} | {}^\n", "", pad);
+    }
     start = end + 1;
     ++number;
   }
@@ -39,20 +61,37 @@ std::string excerpt(std::string_view text, int line, int context) {
 
 namespace {
 
+// A header NVRTC names relative to the including source's folder, as a path that opens from
+// anywhere; the source's own name and absolute paths stay as they are.
+std::string located(const Source& source, const std::string& file) {
+  if (file.empty() || file == source.name() || file.front() == '/') return file;
+  std::error_code ignored;
+  const auto beside = (source.directory() / file).lexically_normal();
+  return std::filesystem::is_regular_file(beside, ignored) ? beside.string() : file;
+}
+
 // The text of the file a diagnostic points at: the source itself or a header on disk.
 std::string text_of(const Source& source, const std::string& file) {
   if (file == source.name()) return source.text();
   std::ifstream in(file, std::ios::binary);
-  if (!in) in.open(source.directory() / file, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// What to add for an error whose cure is an option: kernels that launch kernels.
+std::string hint_for(const Diagnostic& error) {
+  if (error.message.find("device-side kernel launch") != std::string::npos)
+    return "; a kernel that launches kernels needs the device runtime: compile with "
+           "CompileOptions{.device_runtime = true}";
+  return {};
 }
 
 }  // namespace
 
 CompileError make_compile_error(const Source& source, const std::string& log, const std::string& result_name) {
   auto diagnostics = parse_nvrtc_log(log);
+  for (auto& d : diagnostics) d.file = located(source, d.file);
   const Diagnostic* first = nullptr;
   std::size_t errors = 0;
   for (const auto& d : diagnostics) {
@@ -62,10 +101,12 @@ CompileError make_compile_error(const Source& source, const std::string& log, co
   }
   std::string message;
   if (first && first->line > 0) {
-    message = fmt::format("compile error in {}:{}: {}\n{}", first->file, first->line, first->message,
-                          excerpt(text_of(source, first->file), first->line));
+    const std::string where = first->column > 0 ? fmt::format("{}:{}:{}", first->file, first->line, first->column)
+                                                : fmt::format("{}:{}", first->file, first->line);
+    message = fmt::format("compile error in {}: {}{}\n{}", where, first->message, hint_for(*first),
+                          excerpt(text_of(source, first->file), first->line, 2, first->column));
   } else if (first) {
-    message = fmt::format("compile error in {}: {}\n", source.name(), first->message);
+    message = fmt::format("compile error in {}: {}{}\n", source.name(), first->message, hint_for(*first));
   } else {
     message = fmt::format("compile of {} failed: {}\n", source.name(), result_name);
   }

@@ -9,10 +9,11 @@
 
 namespace jitcu::detail {
 
-/// Every "file(line): severity: message" line of an NVRTC log.
+/// Every "file(line): severity: message" line of an NVRTC log, with the column NVRTC marks.
 std::vector<Diagnostic> parse_nvrtc_log(std::string_view log);
-/// Lines around `line` of `text`, numbered, the line itself marked with '>'.
-std::string excerpt(std::string_view text, int line, int context = 2);
+/// Lines around `line` of `text`, numbered, the line itself marked with '>' (and `column`,
+/// when not 0, with a '^' below it).
+std::string excerpt(std::string_view text, int line, int context = 2, int column = 0);
 /// The CompileError for a failed compile of `source`.
 CompileError make_compile_error(const Source& source, const std::string& log, const std::string& result_name);
 

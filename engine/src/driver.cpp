@@ -573,6 +573,26 @@ void array_copy_to_host(void* host, void* array, std::size_t row_bytes, std::siz
   copy_2d(copy, row_bytes, rows, "out of");
 }
 
+void array_copy_from_device(void* array, unsigned long long device, std::size_t row_bytes, std::size_t rows) {
+  CUDA_MEMCPY2D copy{};
+  copy.srcMemoryType = CU_MEMORYTYPE_DEVICE;
+  copy.srcDevice = device;
+  copy.srcPitch = row_bytes;
+  copy.dstMemoryType = CU_MEMORYTYPE_ARRAY;
+  copy.dstArray = static_cast<CUarray>(array);
+  copy_2d(copy, row_bytes, rows, "from device memory into");
+}
+
+void array_copy_to_device(unsigned long long device, void* array, std::size_t row_bytes, std::size_t rows) {
+  CUDA_MEMCPY2D copy{};
+  copy.srcMemoryType = CU_MEMORYTYPE_ARRAY;
+  copy.srcArray = static_cast<CUarray>(array);
+  copy.dstMemoryType = CU_MEMORYTYPE_DEVICE;
+  copy.dstDevice = device;
+  copy.dstPitch = row_bytes;
+  copy_2d(copy, row_bytes, rows, "into device memory out of");
+}
+
 unsigned long long texture_create_for_array(void* array, const TextureOptions& options) {
   CUDA_RESOURCE_DESC resource{};
   resource.resType = CU_RESOURCE_TYPE_ARRAY;

@@ -102,6 +102,8 @@ void* array_create(ChannelType type, int channels, std::size_t width, std::size_
 void array_destroy(void* array) noexcept;
 void array_copy_from_host(void* array, const void* host, std::size_t row_bytes, std::size_t rows);
 void array_copy_to_host(void* host, void* array, std::size_t row_bytes, std::size_t rows);
+void array_copy_from_device(void* array, unsigned long long device, std::size_t row_bytes, std::size_t rows);
+void array_copy_to_device(unsigned long long device, void* array, std::size_t row_bytes, std::size_t rows);
 unsigned long long texture_create_for_array(void* array, const TextureOptions& options);
 unsigned long long texture_create_for_linear(unsigned long long ptr, std::size_t bytes, ChannelType type, int channels,
                                              const TextureOptions& options);

@@ -2,6 +2,7 @@
 #include "compile_dispatch.hpp"
 #include "compile_failure.hpp"
 #include "compile_request.hpp"
+#include "device_runtime.hpp"
 #include "driver.hpp"
 #include "entry_codec.hpp"
 #include "file_stamp.hpp"
@@ -119,6 +120,8 @@ struct Engine::Impl {
   }
 
   std::pair<ModulePtr, Origin> compile(const Source& source, const CompileOptions& wanted) {
+    if (detail::needs_device_link(wanted))  // relocatable code or the device runtime: nvJitLink joins it
+      return link({source}, detail::device_link_compile_options(wanted), detail::device_link_options(wanted));
     const auto start = std::chrono::steady_clock::now();
     detail::CompileRequest request = request_for(source, wanted);
     const std::size_t hash = request.hash();

@@ -1,5 +1,7 @@
 #include "driver.hpp"
+#include "kernel_parameters.hpp"
 #include "module_state.hpp"
+#include "names.hpp"
 #include "ptx.hpp"
 
 #include <jitcu/error.hpp>
@@ -16,12 +18,18 @@ Kernel::Kernel(std::shared_ptr<const detail::KernelState> state) : state_(std::m
 
 const std::string& Kernel::symbol() const { return state_->record().symbol; }
 const std::string& Kernel::name() const { return state_->record().name; }
+std::string Kernel::signature() const { return detail::signature(detail::demangle(symbol())); }
 const std::vector<ParamInfo>& Kernel::params() const { return state_->record().params; }
 
 void Kernel::check_arguments(std::span<const ArgInfo> args) const {
   // Same types as last time: already checked. An empty pack's data() may be nullptr, which is
   // also "nothing matched yet", so an empty pack is always checked.
   if (!args.empty() && state_->last_matched.load(std::memory_order_relaxed) == args.data()) return;
+  check_each_argument(args);
+  state_->last_matched.store(args.data(), std::memory_order_relaxed);
+}
+
+void Kernel::check_each_argument(std::span<const ArgInfo> args) const {
   const auto& params = state_->record().params;
   if (args.size() != params.size())
     throw ArgumentError(fmt::format("kernel '{}' takes {} parameter(s) but the launch passed {} argument(s); "
@@ -31,7 +39,21 @@ void Kernel::check_arguments(std::span<const ArgInfo> args) const {
     if (auto why = detail::mismatch(params[i], args[i]); !why.empty())
       throw ArgumentError(fmt::format("kernel '{}': parameter {} {}; nothing was launched", name(), i, why));
   }
-  state_->last_matched.store(args.data(), std::memory_order_relaxed);
+}
+
+// A run-time list is checked every time: its infos live in the list, whose address says
+// nothing about its types (a typed pack's infos are one static array per type list).
+void Kernel::check(const ArgumentList& args) const { check_each_argument(args.infos()); }
+
+void Kernel::launch(const LaunchConfig& config, const ArgumentList& args) const {
+  check_each_argument(args.infos());
+  auto pointers = args.pointers();
+  launch_packed(config, pointers.data());
+}
+
+std::vector<KernelParameter> Kernel::parameters() const {
+  std::optional<std::vector<detail::PtxEntry>> entries;
+  return detail::kernel_parameters(*state_->module, state_->record(), entries);
 }
 
 namespace {
@@ -43,8 +65,8 @@ constexpr std::uint64_t k_max_block_threads = 1024;  // no CUDA device allows mo
 
 void check_extent(const std::string& kernel, const char* what, char axis, std::uint64_t extent, std::uint64_t limit) {
   if (extent == 0 || extent > limit)
-    throw ArgumentError(fmt::format("kernel '{}': {} dimension {} is {}; it must be 1..{}; nothing was launched",
-                                    kernel, what, axis, extent, limit));
+    throw LaunchConfigError(fmt::format("kernel '{}': {} dimension {} is {}; it must be 1..{}; nothing was launched",
+                                        kernel, what, axis, extent, limit));
 }
 
 // The rare checks: reached before a launch that is not the plain kind, and after a plain launch
@@ -61,51 +83,51 @@ void check_unusual(const detail::KernelState& state, const LaunchConfig& config,
   const int max_threads = detail::kernel_max_threads(handle, device);
   const auto threads = config.block.count();
   if (threads > static_cast<std::uint64_t>(max_threads))
-    throw ArgumentError(fmt::format("kernel '{}': a block of {} threads is more than the {} it can run with ({} "
-                                    "registers per thread and its launch bounds); use a smaller block; nothing "
-                                    "was launched",
-                                    kernel, threads, max_threads, detail::kernel_attributes(handle, device).registers));
+    throw LaunchConfigError(fmt::format("kernel '{}': a block of {} threads is more than the {} it can run with ({} "
+                                        "registers per thread and its launch bounds); use a smaller block; nothing "
+                                        "was launched",
+                                        kernel, threads, max_threads, detail::kernel_attributes(handle, device).registers));
   if (config.shared_bytes > state.shared_allowed.load(std::memory_order_relaxed)) {
     const auto attributes = detail::kernel_attributes(handle, device);
     const auto device_max = detail::device_limit(device, detail::DeviceLimit::max_shared_per_block_optin);
     const auto available = static_cast<std::int64_t>(device_max) - attributes.static_shared_bytes;
     if (static_cast<std::int64_t>(config.shared_bytes) > available)
-      throw ArgumentError(fmt::format("kernel '{}': {} bytes of dynamic shared memory asked for, but this device "
-                                      "allows {} per block and the kernel already uses {} statically; nothing "
-                                      "was launched",
-                                      kernel, config.shared_bytes, device_max, attributes.static_shared_bytes));
+      throw LaunchConfigError(fmt::format("kernel '{}': {} bytes of dynamic shared memory asked for, but this device "
+                                          "allows {} per block and the kernel already uses {} statically; nothing "
+                                          "was launched",
+                                          kernel, config.shared_bytes, device_max, attributes.static_shared_bytes));
     detail::set_max_dynamic_shared(handle, static_cast<int>(config.shared_bytes), device);
     state.shared_allowed.store(config.shared_bytes, std::memory_order_relaxed);
   }
   if (config.cluster.count() > 1) {
     if (!detail::device_limit(device, detail::DeviceLimit::cluster_launch))
-      throw ArgumentError(fmt::format("kernel '{}': thread-block clusters need compute capability 9.0 or newer; "
-                                      "this device cannot launch them", kernel));
+      throw LaunchConfigError(fmt::format("kernel '{}': thread-block clusters need compute capability 9.0 or newer; "
+                                          "this device cannot launch them", kernel));
     if (config.grid.x % config.cluster.x || config.grid.y % config.cluster.y || config.grid.z % config.cluster.z)
-      throw ArgumentError(fmt::format("kernel '{}': grid ({}, {}, {}) is not a multiple of cluster ({}, {}, {}); "
-                                      "nothing was launched", kernel, config.grid.x, config.grid.y, config.grid.z,
-                                      config.cluster.x, config.cluster.y, config.cluster.z));
+      throw LaunchConfigError(fmt::format("kernel '{}': grid ({}, {}, {}) is not a multiple of cluster ({}, {}, {}); "
+                                          "nothing was launched", kernel, config.grid.x, config.grid.y, config.grid.z,
+                                          config.cluster.x, config.cluster.y, config.cluster.z));
   }
   if (config.kind == LaunchKind::cooperative) {
     if (!detail::device_limit(device, detail::DeviceLimit::cooperative_launch))
-      throw ArgumentError(fmt::format("kernel '{}': this device cannot do cooperative launches", kernel));
+      throw LaunchConfigError(fmt::format("kernel '{}': this device cannot do cooperative launches", kernel));
     const auto per_sm = detail::occupancy_blocks_per_sm(handle, static_cast<int>(threads), config.shared_bytes);
     const auto resident = static_cast<std::uint64_t>(per_sm) *
                           static_cast<std::uint64_t>(detail::device_limit(device, detail::DeviceLimit::multiprocessors));
     if (config.grid.count() > resident)
-      throw ArgumentError(fmt::format("kernel '{}': a cooperative launch of {} blocks cannot be resident at once; "
-                                      "this device holds at most {} blocks of {} threads ({} per multiprocessor); "
-                                      "nothing was launched", kernel, config.grid.count(), resident, threads, per_sm));
+      throw LaunchConfigError(fmt::format("kernel '{}': a cooperative launch of {} blocks cannot be resident at once; "
+                                          "this device holds at most {} blocks of {} threads ({} per multiprocessor); "
+                                          "nothing was launched", kernel, config.grid.count(), resident, threads, per_sm));
   }
 }
 
-// After the driver refused a plain launch: an ArgumentError naming the limit it broke, if
+// After the driver refused a plain launch: a LaunchConfigError naming the limit it broke, if
 // check_unusual finds one; otherwise the caller rethrows the driver's error.
 void explain_refusal(const detail::KernelState& state, const LaunchConfig& config, detail::KernelHandle handle,
                      const std::string& kernel) {
   try {
     check_unusual(state, config, handle, kernel);
-  } catch (const ArgumentError&) {
+  } catch (const LaunchConfigError&) {
     throw;
   } catch (const CudaError&) {
     // The queries failed too (a broken context): the launch's own error says more.

@@ -48,9 +48,17 @@ std::pair<std::shared_ptr<ModuleState>, cache::Entry> link_sources(const cache::
   std::vector<std::string> link_options{"-arch=" + plan.requests.front().arch};
   if (plan.how.lto) link_options.push_back("-lto");
   auto linked = nvjitlink_link(inputs, link_options);
-  if (!linked.ok)
-    throw CompileError(fmt::format("linking {} failed:\n{}", names, linked.log), names, linked.log,
-                       parse_nvrtc_log(linked.log));
+  if (!linked.ok) {
+    const bool needs_runtime = !plan.how.device_runtime && (linked.log.find("LaunchDevice") != std::string::npos ||
+                                                             linked.log.find("GetParameterBuffer") != std::string::npos);
+    throw CompileError(fmt::format("linking {} failed{}:\n{}", names,
+                                   needs_runtime ? "; a kernel that launches kernels needs the device runtime: "
+                                                   "CompileOptions{.device_runtime = true} or "
+                                                   "LinkOptions{.device_runtime = true}"
+                                                 : "",
+                                   linked.log),
+                       names, linked.log, parse_nvrtc_log(linked.log));
+  }
   if (plan.how.lto) {  // LTO inputs carry no PTX: ask the linker for the optimized program's
     link_options.push_back("-ptx");
     combined.ptx = nvjitlink_link(inputs, link_options).ptx;

@@ -1,6 +1,8 @@
 #include "compatibility.hpp"
 #include "entry_codec.hpp"
+#include "kernel_parameters.hpp"
 #include "module_state.hpp"
+#include "name_suggestions.hpp"
 #include "names.hpp"
 
 #include <jitcu/base/log.hpp>
@@ -130,6 +132,29 @@ std::optional<std::size_t> index_of_symbol(const ModuleState& state, std::string
   return std::nullopt;
 }
 
+// The kernels whose readable name is `squeezed`, else those whose base name is: more than one
+// is an ambiguous name.
+std::vector<std::size_t> name_matches(const ModuleState& state, const std::string& squeezed) {
+  std::vector<std::size_t> found;
+  for (std::size_t i = 0; i < state.kernels.size(); ++i)
+    if (squeeze_spaces(state.kernels[i].name) == squeezed) found.push_back(i);
+  if (!found.empty()) return found;
+  for (std::size_t i = 0; i < state.kernels.size(); ++i)
+    if (base_name(state.kernels[i].name) == squeezed) found.push_back(i);
+  return found;
+}
+
+std::string kernel_signature(const KernelRecord& kernel) { return signature(demangle(kernel.symbol)); }
+
+// The kernel whose full signature ("fill(float*, float, int)", any spacing) is `name`.
+std::optional<std::size_t> signature_match(const ModuleState& state, std::string_view name) {
+  if (name.find('(') == std::string_view::npos) return std::nullopt;
+  const std::string wanted = canonical_signature(name);
+  for (std::size_t i = 0; i < state.kernels.size(); ++i)
+    if (canonical_signature(kernel_signature(state.kernels[i])) == wanted) return i;
+  return std::nullopt;
+}
+
 // Resolves a name as Module::kernel documents; nullopt with `why` filled when it cannot.
 std::optional<std::size_t> resolve(const ModuleState& state, std::string_view name, std::string& why) {
   if (auto it = state.name_expressions.find(std::string(name)); it != state.name_expressions.end())
@@ -138,18 +163,10 @@ std::optional<std::size_t> resolve(const ModuleState& state, std::string_view na
   for (const auto& [expression, symbol] : state.name_expressions)
     if (squeeze_spaces(expression) == squeezed) return index_of_symbol(state, symbol);
   if (auto found = index_of_symbol(state, name)) return found;
-  for (std::size_t i = 0; i < state.kernels.size(); ++i)
-    if (squeeze_spaces(state.kernels[i].name) == squeezed) return i;
-  std::vector<std::size_t> same_base;
-  for (std::size_t i = 0; i < state.kernels.size(); ++i)
-    if (base_name(state.kernels[i].name) == squeezed) same_base.push_back(i);
-  if (same_base.size() == 1) return same_base.front();
-  if (same_base.size() > 1) {
-    std::vector<std::string> candidates;
-    for (auto i : same_base) candidates.push_back(state.kernels[i].name);
-    why = fmt::format("'{}' is ambiguous: it could be {}; ask for one by its full name", name,
-                      fmt::join(candidates, ", "));
-  }
+  if (auto found = signature_match(state, name)) return found;
+  const auto matches = name_matches(state, squeezed);
+  if (matches.size() == 1) return matches.front();
+  if (matches.size() > 1) why = "ambiguous";
   return std::nullopt;
 }
 
@@ -204,27 +221,65 @@ Module Module::load_ptx(std::string ptx, std::string name) {
   return Module(detail::module_from_output(key, std::move(name), arch, std::move(output)), Origin::compiled);
 }
 
+namespace {
+
+[[noreturn]] void throw_ambiguous(const detail::ModuleState& state, std::string_view name) {
+  std::vector<std::string> candidates;
+  for (auto i : detail::name_matches(state, detail::squeeze_spaces(name)))
+    candidates.push_back(detail::kernel_signature(state.kernels[i]));
+  std::sort(candidates.begin(), candidates.end());
+  auto message = fmt::format("in '{}': '{}' is ambiguous: it matches {} kernels: {}; ask for one by its signature "
+                             "(\"{}\") or its symbol (Module::kernels() lists both)",
+                             state.source_name, name, candidates.size(), detail::bounded_list(candidates),
+                             candidates.front());
+  throw AmbiguousName(std::move(message), std::string(name), detail::readable_names(state), std::move(candidates));
+}
+
+[[noreturn]] void throw_not_found(const detail::ModuleState& state, std::string_view name) {
+  auto available = detail::readable_names(state);
+  auto message = fmt::format("'{}' defines no kernel '{}'", state.source_name, name);
+  if (available.empty()) {
+    message += "; it defines no kernels at all (is the kernel __global__?)";
+  } else {
+    const auto closest = detail::closest_first(name, available);
+    if (detail::looks_like_typo_of(name, closest.front())) message += fmt::format(" (did you mean '{}'?)", closest.front());
+    message += available.size() <= detail::k_names_in_message
+                   ? fmt::format("; it defines: {}", detail::bounded_list(closest))
+                   : fmt::format("; the closest of its {} kernels: {} (Module::kernels() lists them all)",
+                                 available.size(), detail::bounded_list(closest));
+  }
+  if (name.find('<') != std::string_view::npos)
+    message += fmt::format("; compiling it as the name expression \"{}\" gave no such kernel (is the template "
+                           "__global__?)", name);
+  else if (name.find('(') == std::string_view::npos)
+    message += "; a C++ kernel without extern \"C\" is found by its readable name (e.g. \"ns::k\")";
+  throw KernelNotFound(std::move(message), std::string(name), std::move(available));
+}
+
+}  // namespace
+
 Kernel Module::kernel(std::string_view name) const {
   std::string why;
   if (auto index = detail::resolve(*state_, name, why)) return make_kernel(state_, *index);
-  if (why.empty() && name.find('<') != std::string_view::npos && state_->instantiate) {
+  if (!why.empty()) throw_ambiguous(*state_, name);
+  const bool template_name = name.find('<') != std::string_view::npos && name.find('(') == std::string_view::npos;
+  if (template_name && state_->instantiate) {
     auto other = instantiation(*state_, std::string(name));
     if (auto index = detail::resolve(*other, name, why)) return make_kernel(std::move(other), *index);
+    if (!why.empty()) throw_ambiguous(*other, name);
   }
-  auto available = detail::readable_names(*state_);
-  if (why.empty()) {
-    why = fmt::format("'{}' defines no kernel '{}'", state_->source_name, name);
-    why += available.empty() ? std::string("; it defines no kernels at all (is the kernel __global__?)")
-                             : fmt::format("; it defines: {}", fmt::join(available, ", "));
-    if (name.find('<') != std::string_view::npos)
-      why += fmt::format("; compiling it as the name expression \"{}\" gave no such kernel (is the template "
-                         "__global__?)", name);
-    else
-      why += "; a C++ kernel without extern \"C\" is found by its readable name (e.g. \"ns::k\")";
-  } else {
-    why = fmt::format("in '{}': {}", state_->source_name, why);
+  throw_not_found(*state_, name);
+}
+
+std::vector<KernelInfo> Module::kernels() const {
+  std::vector<KernelInfo> listed;
+  std::optional<std::vector<detail::PtxEntry>> entries;  // parsed once, for every struct parameter
+  for (const auto& record : state_->kernels) {
+    listed.push_back({record.name, detail::kernel_signature(record), record.symbol,
+                      detail::kernel_parameters(*state_, record, entries)});
   }
-  throw KernelNotFound(std::move(why), std::string(name), std::move(available));
+  std::sort(listed.begin(), listed.end(), [](const KernelInfo& a, const KernelInfo& b) { return a.signature < b.signature; });
+  return listed;
 }
 
 std::pair<DevicePtr, std::size_t> Module::global_address(std::string_view name) const {
@@ -250,6 +305,40 @@ std::pair<DevicePtr, std::size_t> Module::global_address(std::string_view name) 
   throw Error(fmt::format("'{}' has no __device__ or __constant__ variable '{}'; for a variable in a template or "
                           "with an unusual name, add \"&{}\" to CompileOptions::name_expressions",
                           state_->source_name, name, variable));
+}
+
+std::vector<std::byte> Module::read_global(std::string_view name) const {
+  const auto [address, bytes] = global_address(name);
+  std::vector<std::byte> value(bytes);
+  detail::copy_device_to_host(value.data(), address, bytes);
+  return value;
+}
+
+void Module::write_global(std::string_view name, std::span<const std::byte> bytes) const {
+  const auto [address, size] = global_address(name);
+  if (bytes.size() != size)
+    throw ArgumentError(fmt::format("global '{}' in '{}' is {} bytes but {} bytes were given to write; write exactly "
+                                    "its size (Module::global_address gives it)",
+                                    name, state_->source_name, size, bytes.size()));
+  detail::copy_host_to_device(address, bytes.data(), size);
+}
+
+std::string Module::global_symbol(std::string_view name_expression) const {
+  const std::string wanted = without_address_of(detail::squeeze_spaces(name_expression));
+  if (const auto lowered = lowered_variables(*state_, wanted); !lowered.empty()) return lowered.front();
+  std::vector<std::string> given;
+  for (const auto& [expression, symbol] : state_->name_expressions) given.push_back(expression);
+  throw Error(fmt::format("'{}' was not a name expression of '{}' ({}); add \"{}\" to "
+                          "CompileOptions::name_expressions to have NVRTC lower it",
+                          name_expression, state_->source_name,
+                          given.empty() ? std::string("it was compiled with none")
+                                        : fmt::format("it was compiled with: {}", fmt::join(given, ", ")),
+                          name_expression));
+}
+
+void Module::load() const {
+  (void)state_->library();
+  for (std::size_t i = 0; i < state_->kernels.size(); ++i) (void)state_->kernel_handle(i);
 }
 
 void Module::check_global_size(std::string_view name, std::size_t actual, std::size_t wanted) const {

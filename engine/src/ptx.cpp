@@ -64,6 +64,19 @@ ParamInfo parse_ptx_param(std::string_view declaration) {
   return param;
 }
 
+std::uint32_t parse_ptx_param_alignment(std::string_view declaration) {
+  const auto tokens = split_tokens(declaration);
+  for (std::size_t i = 0; i + 1 < tokens.size(); ++i) {
+    if (tokens[i] != ".align") continue;
+    unsigned alignment = 0;
+    std::from_chars(tokens[i + 1].data(), tokens[i + 1].data() + tokens[i + 1].size(), alignment);
+    if (alignment > 0) return alignment;
+  }
+  for (auto token : tokens)
+    if (auto bytes = scalar_bytes(token)) return bytes;
+  return 1;
+}
+
 std::vector<PtxEntry> parse_ptx_entries(std::string_view ptx) {
   std::vector<PtxEntry> entries;
   for (std::size_t at = ptx.find(".entry"); at != std::string_view::npos; at = ptx.find(".entry", at + 6)) {
@@ -78,6 +91,7 @@ std::vector<PtxEntry> parse_ptx_entries(std::string_view ptx) {
     while (!trim(list).empty()) {
       const std::size_t comma = list.find(',');
       entry.params.push_back(parse_ptx_param(list.substr(0, comma)));
+      entry.alignments.push_back(parse_ptx_param_alignment(list.substr(0, comma)));
       if (comma == std::string_view::npos) break;
       list.remove_prefix(comma + 1);
     }

@@ -48,6 +48,16 @@ void ArrayAllocation::copy_to_host(void* host, std::size_t bytes) const {
   array_copy_to_host(host, array_, row_bytes_, rows_);
 }
 
+void ArrayAllocation::copy_from_device(DevicePtr device, std::size_t bytes) {
+  check_whole(bytes, row_bytes_, rows_);
+  array_copy_from_device(array_, device, row_bytes_, rows_);
+}
+
+void ArrayAllocation::copy_to_device(DevicePtr device, std::size_t bytes) const {
+  check_whole(bytes, row_bytes_, rows_);
+  array_copy_to_device(device, array_, row_bytes_, rows_);
+}
+
 }  // namespace detail
 
 unsigned long long TextureObject::create_for_array(void* array, const TextureOptions& options) {

@@ -151,17 +151,17 @@ TEST_CASE_FIXTURE(Fixture, "dynamic shared memory over 48 KiB is opted into; mor
       REQUIRE(y[static_cast<std::size_t>(b * count + i)] == x[static_cast<std::size_t>(b * count + count - 1 - i)]);
   DeviceBuffer<float> dx(x.size()), dy(x.size());
   CHECK_THROWS_WITH_AS(kernel.launch(LaunchConfig{1, 256, 4u << 20}, dx, dy, count),
-                       doctest::Contains("dynamic shared memory"), ArgumentError);
+                       doctest::Contains("dynamic shared memory"), LaunchConfigError);
 }
 
 TEST_CASE_FIXTURE(Fixture, "launch limits are checked before launch and name the limit") {
   DeviceBuffer<int> out_buffer(2048);
   out_buffer.fill_bytes(0xAB);
   auto bounded = module.kernel("bounded");
-  CHECK_THROWS_WITH_AS(bounded.launch(1, 256, out_buffer), doctest::Contains("128"), ArgumentError);
-  CHECK_THROWS_WITH_AS(bounded.launch(1, 2048, out_buffer), doctest::Contains("2048"), ArgumentError);
-  CHECK_THROWS_WITH_AS(bounded.launch(Dim3(0), 64, out_buffer), doctest::Contains("grid dimension x is 0"), ArgumentError);
-  CHECK_THROWS_WITH_AS(bounded.launch(Dim3(1, 70'000), 64, out_buffer), doctest::Contains("grid dimension y"), ArgumentError);
+  CHECK_THROWS_WITH_AS(bounded.launch(1, 256, out_buffer), doctest::Contains("128"), LaunchConfigError);
+  CHECK_THROWS_WITH_AS(bounded.launch(1, 2048, out_buffer), doctest::Contains("2048"), LaunchConfigError);
+  CHECK_THROWS_WITH_AS(bounded.launch(Dim3(0), 64, out_buffer), doctest::Contains("grid dimension x is 0"), LaunchConfigError);
+  CHECK_THROWS_WITH_AS(bounded.launch(Dim3(1, 70'000), 64, out_buffer), doctest::Contains("grid dimension y"), LaunchConfigError);
   const auto untouched = out_buffer.to_host();
   for (int v : untouched) REQUIRE(static_cast<unsigned>(v) == 0xABABABABu);  // nothing ran
   bounded.launch(1, 128, out_buffer);
@@ -220,7 +220,7 @@ TEST_CASE_FIXTURE(Fixture, "a cooperative launch syncs the grid; a grid too larg
   DeviceBuffer<float> big_partial(1 << 20);
   CHECK_THROWS_WITH_AS(kernel.launch(LaunchConfig{.grid = 1u << 20, .block = block, .kind = LaunchKind::cooperative},
                                      in(x), big_partial, out(total), n),
-                       doctest::Contains("resident"), ArgumentError);
+                       doctest::Contains("resident"), LaunchConfigError);
 }
 
 TEST_CASE_FIXTURE(Fixture, "thread-block clusters launch with the asked shape") {
@@ -237,5 +237,5 @@ TEST_CASE_FIXTURE(Fixture, "thread-block clusters launch with the asked shape") 
     CHECK(size[static_cast<std::size_t>(b)] == 2u);
   }
   CHECK_THROWS_WITH_AS(kernel.launch(LaunchConfig{.grid = 7, .block = 32, .cluster = Dim3(2)}, out(rank), out(size)),
-                       doctest::Contains("multiple of cluster"), ArgumentError);
+                       doctest::Contains("multiple of cluster"), LaunchConfigError);
 }

@@ -130,9 +130,9 @@ TEST_CASE("a launch the check refuses runs nothing: the poisoned output stays po
   CHECK_THROWS_WITH_AS(saxpy.launch(grid_for(n, 256), 256, 2.0f, x_gpu, y_gpu), doctest::Contains("3 argument"),
                        ArgumentError);
   CHECK_THROWS_WITH_AS(saxpy.launch(Dim3(grid_for(n, 256).x, 0), 256, 2.0f, x_gpu, y_gpu, count),
-                       doctest::Contains("grid dimension y"), ArgumentError);
+                       doctest::Contains("grid dimension y"), LaunchConfigError);
   CHECK_THROWS_WITH_AS(saxpy.launch(grid_for(n, 256), Dim3(0), 2.0f, x_gpu, y_gpu, count),
-                       doctest::Contains("block dimension x"), ArgumentError);
+                       doctest::Contains("block dimension x"), LaunchConfigError);
   synchronize();
   CHECK(all_poison(y_gpu.to_host()));
 

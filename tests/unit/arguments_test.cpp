@@ -163,16 +163,16 @@ TEST_CASE("a pack that passed once does not let a different pack through") {
   CHECK_THROWS_AS(dot.check(1.0f, k_in, k_out, 1), ArgumentError);
 }
 
-TEST_CASE("a zero or oversized grid or block dimension is an ArgumentError naming it") {
+TEST_CASE("a zero or oversized grid or block dimension is a LaunchConfigError naming it") {
   const Seed seed;
   const Kernel dot = seed.module.kernel("dot_product");
   CHECK_THROWS_WITH_AS(dot.launch(Dim3(4, 0, 1), 256, k_in, k_in, k_out, 1), doctest::Contains("grid dimension y"),
-                       ArgumentError);
-  CHECK_THROWS_WITH_AS(dot.launch(0, 256, k_in, k_in, k_out, 1), doctest::Contains("grid dimension x"), ArgumentError);
+                       LaunchConfigError);
+  CHECK_THROWS_WITH_AS(dot.launch(0, 256, k_in, k_in, k_out, 1), doctest::Contains("grid dimension x"), LaunchConfigError);
   CHECK_THROWS_WITH_AS(dot.launch(1, Dim3(32, 1, 0), k_in, k_in, k_out, 1), doctest::Contains("block dimension z"),
-                       ArgumentError);
+                       LaunchConfigError);
   CHECK_THROWS_WITH_AS(dot.launch(Dim3(1ull << 32), 256, k_in, k_in, k_out, 1),
-                       doctest::Contains("grid dimension x is 4294967296"), ArgumentError);
+                       doctest::Contains("grid dimension x is 4294967296"), LaunchConfigError);
   CHECK(grid_for(0, 256).x == 1);  // never a zero grid from grid_for
   CHECK(grid_for(10000, 256).x == 40);
   CHECK(grid_for(10001, 256).x == 40);

@@ -7,6 +7,12 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <random>
+
+#include <fmt/format.h>
+
 using namespace jitcu;
 using namespace jitcu::test;
 
@@ -97,11 +103,11 @@ TEST_CASE("a failed compile is not remembered: fixing the header makes it compil
   CHECK(engine.store().disk()->stats().entries == 1);
 }
 
-TEST_CASE("an option NVRTC refuses is an Error naming exactly that option") {
+TEST_CASE("an option NVRTC refuses is an InvalidOptionError naming exactly that option") {
   TempDir cache;
   auto engine = engine_in(cache);
   const Source source = Source::string("extern \"C\" __global__ void k() {}\n", "k.cu");
-  const std::string what = message_of<Error>(
+  const std::string what = message_of<InvalidOptionError>(
       [&] { engine.compile(source, {.defines = {{"A", "1"}}, .extra = {"-lineinfo", "--no-such-option"}}); });
   INFO(what);
   CHECK(what.find("'--no-such-option'") != std::string::npos);
@@ -109,7 +115,16 @@ TEST_CASE("an option NVRTC refuses is an Error naming exactly that option") {
   CHECK(what.find("'-DA=1'") == std::string::npos);
   CHECK(what.find("k.cu") != std::string::npos);
   // a known option with a bad value
-  CHECK_THROWS_WITH_AS(engine.compile(source, {.extra = {"-ftz=maybe"}}), doctest::Contains("'-ftz=maybe'"), Error);
+  CHECK_THROWS_WITH_AS(engine.compile(source, {.extra = {"-ftz=maybe"}}), doctest::Contains("'-ftz=maybe'"),
+                       InvalidOptionError);
+  try {
+    engine.compile(source, {.extra = {"-lineinfo", "--no-such-option"}});
+    FAIL("an unknown option compiled");
+  } catch (const InvalidOptionError& error) {
+    CHECK(error.option() == "--no-such-option");
+  }
+  const Error& as_base = InvalidOptionError("m", "o");  // a handler for Error still catches it
+  CHECK(std::string(as_base.what()) == "m");
 }
 
 TEST_CASE("a bad arch, standard or define is an Error naming it") {
@@ -145,4 +160,76 @@ TEST_CASE("a source with a warning compiles and keeps the warning in its log") {
   CHECK(module.has_kernel("k"));
   CHECK(module.log().find("warning") != std::string::npos);
   CHECK(module.log().find("unused_variable") != std::string::npos);
+}
+
+TEST_CASE("the first error in a header two folders deep: file(), line(), column() and the excerpt are the header's") {
+  const unsigned seed = test_seed();
+  INFO("seed=" << seed);
+  std::mt19937 rng(seed);
+  const int blank_lines = static_cast<int>(rng() % 30);
+  const int indent = 1 + static_cast<int>(rng() % 12);
+  std::string header = "#pragma once\n";
+  for (int i = 0; i < blank_lines; ++i) header += "// filler " + std::to_string(rng()) + "\n";
+  header += "__device__ int f() {\n" + std::string(static_cast<std::size_t>(indent), ' ') + "return undeclared_in_header;\n}\n";
+  const int error_line = blank_lines + 3;
+  TempDir tmp, cache;
+  write_file(tmp / "inc/deep/h.cuh", header);
+  // The source has an error of its own, after the header's: the header's comes first.
+  write_file(tmp / "main.cu", "#include \"inc/deep/h.cuh\"\nextern \"C\" __global__ void k(int* p) {\n  *p = f() + undeclared_in_source;\n}\n");
+  auto engine = engine_in(cache);
+  const auto error = compile_error_of([&] { engine.compile(Source::file(tmp / "main.cu")); });
+  const std::string what = error.what();
+  INFO(what);
+  const std::string header_path = (tmp / "inc/deep/h.cuh").string();
+  CHECK(error.file() == header_path);
+  CHECK(error.line() == error_line);
+  const int column = indent + 8;  // the identifier after "return "
+  CHECK(error.column() == column);
+  CHECK(error.source_name() == (tmp / "main.cu").string());
+  CHECK(what.find(fmt::format("{}:{}:{}", header_path, error_line, column)) != std::string::npos);
+  CHECK(what.find(fmt::format(">{:>6} | {}return undeclared_in_header;", error_line, std::string(static_cast<std::size_t>(indent), ' '))) !=
+        std::string::npos);
+  CHECK(what.find("| " + std::string(static_cast<std::size_t>(column - 1), ' ') + "^\n") != std::string::npos);
+  REQUIRE(error.diagnostics().size() >= 2);
+  CHECK(error.diagnostics()[0].file == header_path);
+  CHECK(error.diagnostics()[0].column == column);
+  const auto in_source = std::find_if(error.diagnostics().begin(), error.diagnostics().end(),
+                                      [](const Diagnostic& d) { return d.message.find("undeclared_in_source") != std::string::npos; });
+  REQUIRE(in_source != error.diagnostics().end());
+  CHECK(in_source->file == (tmp / "main.cu").string());
+  CHECK(in_source->line == 3);
+}
+
+TEST_CASE("a string source's header named relative to its folder is reported by a path that opens") {
+  TempDir tmp, cache;
+  write_file(tmp / "sub/two/bad.cuh", "#pragma once\n__device__ int g() { return nope; }\n");
+  const std::string name = (tmp / "main.cu").string();  // its folder is where quoted includes start
+  auto engine = engine_in(cache);
+  const auto error = compile_error_of([&] {
+    engine.compile(Source::string("#include \"sub/two/bad.cuh\"\nextern \"C\" __global__ void k(int* p) { *p = g(); }\n", name));
+  });
+  INFO(error.what());
+  CHECK(error.file() == (tmp / "sub/two/bad.cuh").string());
+  CHECK(std::filesystem::exists(error.file()));
+  CHECK(error.line() == 2);
+  CHECK(error.column() == 29);  // the 'n' of nope
+}
+
+TEST_CASE("a source's own error has its column; an error without a location falls back to the source") {
+  const unsigned seed = test_seed();
+  INFO("seed=" << seed);
+  std::mt19937 rng(seed);
+  const std::size_t indent = 1 + rng() % 20;
+  TempDir cache;
+  auto engine = engine_in(cache);
+  const std::string text = "extern \"C\" __global__ void k(int* p) {\n" + std::string(indent, ' ') + "*p = 1 +;\n}\n";
+  const auto error = compile_error_of([&] { engine.compile(Source::string(text, "col.cu")); });
+  INFO(error.what());
+  CHECK(error.file() == "col.cu");
+  CHECK(error.line() == 2);
+  CHECK(error.column() == static_cast<int>(indent) + 9);  // the ';' after "*p = 1 +"
+  const CompileError bare("m", "name.cu", "", {});
+  CHECK(bare.file() == "name.cu");
+  CHECK(bare.line() == 0);
+  CHECK(bare.column() == 0);
 }

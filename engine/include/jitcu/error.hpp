@@ -14,13 +14,14 @@ class Error : public std::runtime_error {
 
 /// One diagnostic from NVRTC's log, parsed.
 struct Diagnostic {
-  std::string file;      // as NVRTC names it: the source name or a header path
+  std::string file;      // the source's name, or the path of the header the diagnostic is in
   int line = 0;          // 1-based; 0 when the message has no location
   std::string severity;  // "error", "catastrophic error", "warning", ...
   std::string message;
+  int column = 0;        // 1-based, from NVRTC's '^' marker; 0 when it shows none
 };
 
-/// NVRTC refused the source or an option; what() shows the first error with an excerpt.
+/// NVRTC refused the source; what() shows the first error with an excerpt of its file.
 class CompileError : public Error {
  public:
   CompileError(std::string message, std::string source_name, std::string log,
@@ -31,13 +32,28 @@ class CompileError : public Error {
   const std::string& log() const { return log_; }
   /// Every error and warning, parsed from the log.
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
-  /// Line of the first error, 0 if none could be parsed.
+  /// The file of the first error: the source's name, or a header's path; source_name() if none parsed.
+  const std::string& file() const;
+  /// Line of the first error in file(), 0 if none could be parsed.
   int line() const;
+  /// Column of the first error in file(), 1-based; 0 if NVRTC showed none.
+  int column() const;
 
  private:
   std::string source_name_;
   std::string log_;
   std::vector<Diagnostic> diagnostics_;
+};
+
+/// NVRTC refused an option (NVRTC_ERROR_INVALID_OPTION); option() is the one it refused.
+class InvalidOptionError : public Error {
+ public:
+  InvalidOptionError(std::string message, std::string option);
+  /// The refused option as given, e.g. "--fast" or "-ftz=maybe" (all options when no single one is to blame).
+  const std::string& option() const { return option_; }
+
+ private:
+  std::string option_;
 };
 
 /// A compile was cancelled (CompileOptions::cancel) or ran past CompileOptions::time_limit.
@@ -46,11 +62,13 @@ class CompileCancelled : public Error {
   using Error::Error;
 };
 
-/// A kernel name the module does not define; what() lists those it does.
+/// A kernel name the module does not define; what() shows the closest of those it does.
 class KernelNotFound : public Error {
  public:
   KernelNotFound(std::string message, std::string name, std::vector<std::string> available);
+  /// The name asked for.
   const std::string& name() const { return name_; }
+  /// The readable name of every kernel the module defines, sorted (Module::kernel_names()).
   const std::vector<std::string>& available() const { return available_; }
 
  private:
@@ -58,8 +76,29 @@ class KernelNotFound : public Error {
   std::vector<std::string> available_;
 };
 
-/// Launch arguments that do not match the kernel's parameters; nothing was launched.
+/// A name that matches several kernels (overloads, or one base name in several namespaces).
+class AmbiguousName : public KernelNotFound {
+ public:
+  AmbiguousName(std::string message, std::string name, std::vector<std::string> available,
+                std::vector<std::string> candidates);
+  /// The full signature of each kernel the name matches, e.g. "fill(float*, float, int)", sorted.
+  const std::vector<std::string>& candidates() const { return candidates_; }
+
+ private:
+  std::vector<std::string> candidates_;
+};
+
+/// Launch arguments that do not match the kernel's parameters (or a size that does not fit
+/// a buffer, array or global); nothing was launched.
 class ArgumentError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A launch shape the kernel or device cannot take: a zero or oversized grid or block, a block
+/// too large for the kernel's registers or __launch_bounds__, too much shared memory, a bad
+/// cluster or cooperative grid; nothing was launched.
+class LaunchConfigError : public Error {
  public:
   using Error::Error;
 };

@@ -1,5 +1,6 @@
 #pragma once
 // Everything: #include <jitcu/jitcu.hpp>
+#include <jitcu/argument_list.hpp>
 #include <jitcu/arguments.hpp>
 #include <jitcu/device.hpp>
 #include <jitcu/engine.hpp>

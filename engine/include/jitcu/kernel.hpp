@@ -1,5 +1,6 @@
 #pragma once
 // A kernel found in a Module, and its checked, typed launch.
+#include <jitcu/argument_list.hpp>
 #include <jitcu/arguments.hpp>
 #include <jitcu/launch.hpp>
 
@@ -19,6 +20,14 @@ struct ParamInfo {
   std::string ptx_type;  // ".u32", ".f32", ".u64", ".b8[12]", ...
 };
 
+/// One kernel parameter as a host program building an ArgumentList needs it.
+struct KernelParameter {
+  ValueKind kind = ValueKind::bytes;  // integer, floating (PTX .f32/.f64) or bytes (a struct by value)
+  std::uint32_t size_bytes = 0;
+  std::uint32_t alignment = 0;        // bytes; a struct's is its alignof in the kernel
+  std::string ptx_type;               // ".u32", ".f32", ".u64" (also pointers), ".b8[12]"
+};
+
 /// What the driver says about a kernel on the current device.
 struct KernelAttributes {
   int registers = 0;                 // per thread
@@ -33,6 +42,9 @@ struct KernelAttributes {
 
 namespace detail {
 struct KernelState;
+/// True for a pack of one ArgumentList, which Kernel takes through its own overloads.
+template <class... Args>
+constexpr bool is_argument_list = (std::is_same_v<std::remove_cvref_t<Args>, ArgumentList> || ...);
 /// RAII pair of events around a launch, for Kernel::launch_timed.
 class LaunchTimer {
  public:
@@ -56,12 +68,14 @@ class Kernel {
   /// Checks args against the kernel's parameters, then launches; asynchronous unless an
   /// in/out/inout range is passed (then it waits and copies the results back).
   template <class... Args>
+    requires(!detail::is_argument_list<Args...>)
   void launch(Dim3 grid, Dim3 block, Args&&... args) const {
     launch(LaunchConfig{grid, block, 0, nullptr}, std::forward<Args>(args)...);
   }
 
   /// As above, with dynamic shared memory and a stream.
   template <class... Args>
+    requires(!detail::is_argument_list<Args...>)
   void launch(const LaunchConfig& config, Args&&... args) const {
     using Pack = detail::ArgPack<std::remove_cvref_t<Args>...>;
     check_arguments(Pack::infos);  // before anything is allocated or copied
@@ -89,16 +103,31 @@ class Kernel {
 
   /// Throws ArgumentError if these argument types would not match the parameters.
   template <class... Args>
+    requires(!detail::is_argument_list<Args...>)
   void check(const Args&...) const {
     check_arguments(detail::ArgPack<std::remove_cvref_t<Args>...>::infos);
   }
+
+  /// Checks a run-time argument list as a typed launch checks its pack, then launches; asynchronous.
+  void launch(const LaunchConfig& config, const ArgumentList& args) const;
+  /// As above, on the default stream without dynamic shared memory.
+  void launch(Dim3 grid, Dim3 block, const ArgumentList& args) const {
+    launch(LaunchConfig{grid, block, 0, nullptr}, args);
+  }
+  /// Throws ArgumentError, naming the parameter, if `args` would not match the parameters.
+  void check(const ArgumentList& args) const;
 
   /// The symbol in the compiled code (mangled for C++ kernels).
   const std::string& symbol() const;
   /// The readable name: "scale<float>", "ns::k<int, 4>", or the extern "C" name.
   const std::string& name() const;
+  /// The full signature, "fill(float*, float, int)"; an extern "C" kernel's is its name.
+  std::string signature() const;
   /// The parameters, from the compiled code.
   const std::vector<ParamInfo>& params() const;
+  /// The parameters with their kind, size and alignment, to build an ArgumentList from (reads
+  /// the PTX once after a disk-cache hit when a parameter is a struct).
+  std::vector<KernelParameter> parameters() const;
 
   /// Registers, memory, limits and versions on the current device (loads the code).
   KernelAttributes attributes() const;
@@ -119,6 +148,7 @@ class Kernel {
 
  private:
   void check_arguments(std::span<const ArgInfo> args) const;
+  void check_each_argument(std::span<const ArgInfo> args) const;
   template <std::size_t N>
   void check_arguments(const std::array<ArgInfo, N>& args) const {
     check_arguments(std::span<const ArgInfo>(args.data(), N));

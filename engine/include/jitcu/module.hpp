@@ -4,7 +4,9 @@
 #include <jitcu/memory.hpp>
 
 #include <filesystem>
+#include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -47,6 +49,14 @@ enum class Origin {
   process_cache,   // this process had it already: no disk I/O
 };
 
+/// One kernel of a module, as Module::kernels() lists it.
+struct KernelInfo {
+  std::string name;       // readable: "fill", "scale<float>", "ns::k<int, 4>", or the extern "C" name
+  std::string signature;  // "fill(float*, float, int)"; an extern "C" kernel's is its name alone
+  std::string symbol;     // in the compiled code: "_Z4fillPffi", or the extern "C" name
+  std::vector<KernelParameter> parameters;
+};
+
 /// A compiled program; cheap to copy. Code is loaded into the driver on first launch.
 class Module {
  public:
@@ -54,10 +64,11 @@ class Module {
   static Module load_ptx(std::string ptx, std::string name = "module.ptx");
 
   /// The kernel named `name`: a name expression given at compile time ("scale<float>"), an
-  /// extern "C" name, a mangled name, a demangled name ("ns::k<int, 4>") or an unambiguous
-  /// base name ("k"). A template instantiation the module does not hold yet ("scale<double>")
-  /// is compiled on demand from the same source and options (and cached). Throws
-  /// KernelNotFound listing the kernels the module defines, or CompileError.
+  /// extern "C" name, a mangled name, a full signature ("fill(float*, float, int)", any
+  /// spacing), a demangled name ("ns::k<int, 4>") or an unambiguous base name ("k"). A
+  /// template instantiation the module does not hold yet ("scale<double>") is compiled on
+  /// demand from the same source and options (and cached). Throws AmbiguousName when the name
+  /// matches several kernels (overloads), KernelNotFound showing the closest names, or CompileError.
   Kernel kernel(std::string_view name) const;
   /// The __device__ or __constant__ variable `name` ("counter", "ns::table", or a name
   /// expression given at compile time such as "&ns::table<4>"). Throws Error if there is none,
@@ -70,11 +81,24 @@ class Module {
   }
   /// {device address, size in bytes} of a __device__ or __constant__ variable.
   std::pair<DevicePtr, std::size_t> global_address(std::string_view name) const;
+  /// The variable's bytes, as many as it has at run time (synchronous copy; loads the code).
+  std::vector<std::byte> read_global(std::string_view name) const;
+  /// Copies `bytes` into the variable (synchronous); ArgumentError unless it is exactly its size.
+  void write_global(std::string_view name, std::span<const std::byte> bytes) const;
+  /// The symbol NVRTC lowered a name expression given at compile time to ("&table<float>" ->
+  /// "_Z5tableIfE"); with or without '&', any spacing. Throws Error if it was not given.
+  std::string global_symbol(std::string_view name_expression) const;
+
+  /// Loads the code into the driver and looks every kernel up now, instead of at first use:
+  /// load errors surface here, and the first launch pays no load.
+  void load() const;
 
   /// True when kernel(name) would find one.
   bool has_kernel(std::string_view name) const;
-  /// The readable names of every kernel, sorted.
+  /// The readable names of every kernel, sorted (overloads share one: see kernels()).
   std::vector<std::string> kernel_names() const;
+  /// Every kernel's readable name, full signature, symbol and parameters, sorted by signature.
+  std::vector<KernelInfo> kernels() const;
 
   /// The PTX text (read from the cache on first use after a disk hit).
   std::string ptx() const;

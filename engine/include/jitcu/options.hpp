@@ -27,6 +27,10 @@ struct CompileOptions {
   std::vector<std::string> name_expressions{};
   /// Raw NVRTC options passed through, e.g. "-ftz=true", "--use_fast_math", "-lineinfo".
   std::vector<std::string> extra{};
+  /// Relocatable device code (-rdc=true), linked with nvJitLink; part of the cache key.
+  bool relocatable_device_code = false;
+  /// Links the device runtime too, for kernels that launch kernels; implies relocatable_device_code.
+  bool device_runtime = false;
   /// Cancels the NVRTC run if it takes longer than this (0: no limit); throws CompileCancelled.
   /// Not part of the cache key.
   std::chrono::milliseconds time_limit{0};

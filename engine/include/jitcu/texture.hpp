@@ -41,6 +41,9 @@ class ArrayAllocation {
   ArrayAllocation& operator=(const ArrayAllocation&) = delete;
   void copy_from_host(const void* host, std::size_t bytes);
   void copy_to_host(void* host, std::size_t bytes) const;
+  /// Copies between the array and linear device memory of `bytes` (the whole array); synchronous.
+  void copy_from_device(DevicePtr device, std::size_t bytes);
+  void copy_to_device(DevicePtr device, std::size_t bytes) const;
   void* handle() const { return array_; }  // CUarray
 
  private:
@@ -63,6 +66,11 @@ class CudaArray {
   /// Copies row-major host data in; ArgumentError unless it has size() values.
   void copy_from(std::span<const T> host) { alloc_.copy_from_host(host.data(), host.size_bytes()); }
   void copy_to(std::span<T> host) const { alloc_.copy_to_host(host.data(), host.size_bytes()); }
+  /// Copies a DeviceBuffer of size() values in, device to device (synchronous); ArgumentError
+  /// unless the sizes match.
+  void copy_from(const DeviceBuffer<T>& device) { alloc_.copy_from_device(device.ptr(), device.size_bytes()); }
+  /// Copies the whole array into a DeviceBuffer of size() values (synchronous).
+  void copy_to(DeviceBuffer<T>& device) const { alloc_.copy_to_device(device.ptr(), device.size_bytes()); }
   void* handle() const { return alloc_.handle(); }
   static constexpr ChannelType channel_type() { return channel_type_of<T>(); }
   static constexpr int channels() { return Channels; }
