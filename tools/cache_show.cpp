@@ -126,16 +126,6 @@ json summary_json(const cache::ListedEntry& entry) {
           {"dir", entry.dir.string()}};
 }
 
-/// `text` with every line after the first indented by `columns` spaces.
-std::string indent_lines(const std::string& text, std::size_t columns) {
-  std::string out;
-  for (char c : text) {
-    out += c;
-    if (c == '\n') out += std::string(columns, ' ');
-  }
-  return out;
-}
-
 void print_field(std::string_view name, std::string_view value) {
   fmt::print("{:<14} {}\n", name, value);
 }

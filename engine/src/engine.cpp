@@ -177,14 +177,14 @@ struct Engine::Impl {
   }
 
   // How a module asks for one more template instantiation of its own source.
-  void allow_instantiation(detail::ModuleState& module, const Source& source, const CompileOptions& options) {
-    module.instantiate = [weak = weak_self, source, options](const std::string& expression) {
+  void allow_instantiation(detail::ModuleState& module, const Source& source, const CompileOptions& wanted) {
+    module.instantiate = [weak = weak_self, source, wanted](const std::string& expression) {
       auto self = weak.lock();
       if (!self)
         throw Error(fmt::format("cannot instantiate '{}' from {}: the Engine that compiled it is gone; keep the "
                                 "Engine alive or compile with CompileOptions::name_expressions",
                                 expression, source.name()));
-      auto with_expression = options;
+      auto with_expression = wanted;
       with_expression.name_expressions.push_back(expression);
       return self->compile(source, with_expression).first;
     };

@@ -58,7 +58,7 @@ class RecordingTier final : public Tier {
 
  private:
   struct Recorded final : KeyLock {
-    Recorded(std::string name, std::vector<std::string>& events) : name(std::move(name)), events(events) {}
+    Recorded(std::string tier_name, std::vector<std::string>& log) : name(std::move(tier_name)), events(log) {}
     ~Recorded() override { events.push_back(name + "-"); }
     std::string name;
     std::vector<std::string>& events;

@@ -23,6 +23,13 @@ namespace {
 constexpr std::uint64_t k_cap = 1ull << 30;
 constexpr uid_t k_nobody = 65534;
 
+cache::StoreConfig disk_config(const std::filesystem::path& dir) {
+  cache::StoreConfig config;
+  config.dir = dir.string();
+  config.max_size_bytes = k_cap;
+  return config;
+}
+
 /// Runs `body` in a child that has become the unprivileged user `nobody` (root bypasses the
 /// permission checks these tests need); the child's exit code, 0 on success.
 int as_nobody(const std::function<int()>& body) {
@@ -55,7 +62,7 @@ TEST_CASE("a cache folder writable by others, or of another user, is refused wit
   }
   // The library runs on in memory, with one warning naming the folder.
   clear_log();
-  const auto store = cache::open_store({.dir = dir.string(), .max_size_bytes = k_cap});
+  const auto store = cache::open_store(disk_config(dir));
   CHECK(store->disk() == nullptr);
   CHECK(joined(warnings()).find(dir.string()) != std::string::npos);
 
@@ -72,7 +79,7 @@ TEST_CASE("a forged entry in a shared folder is a miss; a signed one is a hit") 
   const auto dir = tmp / "shared";
   const cache::Key key = random_key(rng);
   const cache::Entry entry = random_entry(rng, key);
-  CHECK_THROWS_WITH_AS(cache::DiskTier(dir, k_cap, {.shared = true}), doctest::Contains("needs JITCU_CACHE_SECRET"),
+  CHECK_THROWS_WITH_AS(cache::DiskTier(dir, k_cap, {.shared = true, .secret = std::nullopt}), doctest::Contains("needs JITCU_CACHE_SECRET"),
                        cache::UnusableCacheFolder);
   {
     cache::DiskTier writer(dir, k_cap, {.shared = true, .secret = "s3cret"});
@@ -108,7 +115,7 @@ TEST_CASE("a folder that is not a jitcu cache is never taken over; the library m
   write_file(home / "pch" / "precious.bin", "mine too\n");
   write_file(home / "tmp" / "12345-old", "a file of mine named like a leftover\n");
   CHECK_THROWS_WITH_AS(cache::DiskTier(home, k_cap), doctest::Contains("is not a jitcu cache"), cache::UnusableCacheFolder);
-  const auto store = cache::open_store({.dir = home.string(), .max_size_bytes = k_cap});
+  const auto store = cache::open_store(disk_config(home));
   REQUIRE(store->disk() != nullptr);
   CHECK(store->disk()->root() == home / "jitcu");
   std::mt19937_64 rng(test_seed());
