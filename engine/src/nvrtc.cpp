@@ -1,6 +1,7 @@
 // The only file that includes <nvrtc.h>: opens libnvrtc at run time and runs compiles.
 #include "nvrtc.hpp"
 
+#include "signal_guard.hpp"
 #include "toolkit.hpp"
 
 #include <jitcu/cache/log.hpp>
@@ -55,6 +56,10 @@ const NvrtcTable& nvrtc() {
                               "toolkit's NVRTC or point CUDA_HOME at it",
                               library, reason ? reason : "unknown reason"));
     }
+    // Before NVRTC runs: its SIGTERM/SIGINT handler would hang the process (signal_guard.hpp).
+    if (auto why = keep_termination_signals_from(handle); !why.empty())
+      log().warn("SIGTERM or SIGINT during a compile may hang this process: cannot keep NVRTC ({}) from "
+                 "handling them: {}", library, why);
     NvrtcTable made;
 #define JITCU_RESOLVE(fn)                                                                       \
   made.fn = reinterpret_cast<decltype(made.fn)>(dlsym(handle, #fn));                            \
