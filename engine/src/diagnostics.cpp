@@ -1,5 +1,7 @@
 #include "diagnostics.hpp"
 
+#include "name_expression_errors.hpp"
+
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -61,7 +63,9 @@ CompileError make_compile_error(const Source& source, const std::string& log, co
     if (!first) first = &d;
   }
   std::string message;
-  if (first && first->line > 0) {
+  if (auto named = describe_name_expression_errors(log); !named.empty()) {  // name_expression_errors.hpp
+    message = std::move(named) + "\n";
+  } else if (first && first->line > 0) {
     message = fmt::format("compile error in {}:{}: {}\n{}", first->file, first->line, first->message,
                           excerpt(text_of(source, first->file), first->line));
   } else if (first) {
