@@ -19,6 +19,7 @@
 
 #include <signal.h>
 #include <sys/personality.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -135,8 +136,11 @@ class PchFolder {
     const auto temp = std::filesystem::temp_directory_path(ec);
     remove_abandoned(temp);
     path_ = temp / fmt::format("jitcu-pch-{}", getpid());
-    std::filesystem::create_directories(path_, ec);
-    if (ec) path_.clear();
+    // 0700 and ours: it sits in a shared temp folder, and NVRTC trusts what it reads from it.
+    struct stat info {};
+    if (mkdir(path_.c_str(), 0700) != 0 && (errno != EEXIST || lstat(path_.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) ||
+                                             info.st_uid != geteuid() || (info.st_mode & 077) != 0))
+      path_.clear();
   }
   ~PchFolder() {
     std::error_code ignored;
