@@ -11,8 +11,8 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -42,6 +42,7 @@ struct DynamicTables {
   std::size_t plt_bytes = 0;
   const ElfW(Rela)* data = nullptr;
   std::size_t data_bytes = 0;
+  bool plt_is_rela = true;  // DT_PLTREL; REL relocations do not occur on x86-64 or aarch64
 };
 
 DynamicTables read_dynamic(const link_map& map) {
@@ -56,9 +57,7 @@ DynamicTables read_dynamic(const link_map& map) {
       case DT_PLTRELSZ: tables.plt_bytes = entry->d_un.d_val; break;
       case DT_RELA: tables.data = reinterpret_cast<const ElfW(Rela)*>(address(entry->d_un.d_ptr)); break;
       case DT_RELASZ: tables.data_bytes = entry->d_un.d_val; break;
-      case DT_PLTREL:
-        if (entry->d_un.d_val != DT_RELA) tables.plt = nullptr, tables.plt_bytes = 0;  // REL: not on x86-64/aarch64
-        break;
+      case DT_PLTREL: tables.plt_is_rela = entry->d_un.d_val == DT_RELA; break;
       default: break;
     }
   }
@@ -116,6 +115,7 @@ std::string keep_termination_signals_from(void* handle) {
   if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || map == nullptr) return "dlinfo gave no link map";
   const DynamicTables tables = read_dynamic(*map);
   if (!tables.symbols || !tables.strings) return "the library has no dynamic symbol table";
+  if (!tables.plt_is_rela) return "its PLT relocations are not RELA";
   const RelroRange relro = find_relro(map->l_addr);
   for (const auto& [relocations, bytes] : {std::pair{tables.plt, tables.plt_bytes}, std::pair{tables.data, tables.data_bytes}}) {
     for (std::size_t i = 0; relocations && i < bytes / sizeof(ElfW(Rela)); ++i) {
