@@ -1,8 +1,8 @@
 #include "diagnostics.hpp"
 
 #include "name_expression_errors.hpp"
+#include "regular_file.hpp"
 
-#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -41,14 +41,13 @@ std::string excerpt(std::string_view text, int line, int context) {
 
 namespace {
 
-// The text of the file a diagnostic points at: the source itself or a header on disk.
+// The text of the file a diagnostic points at: the source itself or a header on disk, read as
+// sources are (regular files, bounded: regular_file.hpp); "" (no excerpt) when it cannot be.
 std::string text_of(const Source& source, const std::string& file) {
   if (file == source.name()) return source.text();
-  std::ifstream in(file, std::ios::binary);
-  if (!in) in.open(source.directory() / file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string why;
+  if (auto text = read_regular_file(file, why)) return std::move(*text);
+  return read_regular_file((source.directory() / file).string(), why).value_or("");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Sources and headers that are not plain text files: FIFOs, devices, sockets, files past the
 // size limit, NUL bytes. Each is a clear error, never a blocking read or a silent truncation.
 // A guard opens each FIFO for writing after a grace period, so a regression fails, not hangs.
+#include "diagnostics.hpp"
 #include "engine_support.hpp"
 
 #include <doctest/doctest.h>
@@ -175,4 +176,18 @@ TEST_CASE("a header past the 64 MiB limit is a compile error naming the limit an
                        doctest::Contains(((tmp / "k.cu").string() + ":2: '#include \"huge.h\"'").c_str()), CompileError);
   CHECK_THROWS_WITH_AS(engine.compile(Source::file(tmp / "k.cu"), k_sm90), doctest::Contains("limit of 64 MiB"),
                        CompileError);
+}
+
+TEST_CASE("a compile error's excerpt reads only regular files: a log naming a FIFO or /dev/zero gets no excerpt") {
+  TempDir tmp;
+  GuardedFifo fifo(tmp / "pipe.h");
+  const Source source = Source::string("__global__ void k() {}\n", "k.cu");
+  const auto started = std::chrono::steady_clock::now();
+  for (const std::string file : {(tmp / "pipe.h").string(), std::string("/dev/zero")}) {
+    const std::string log = file + "(1): error: expected a \";\"\n\n1 error detected in the compilation of \"k.cu\".";
+    const CompileError error = detail::make_compile_error(source, log, "NVRTC_ERROR_COMPILATION");
+    CHECK(std::string(error.what()).starts_with("compile error in " + file + ":1: expected a \";\"\n"));
+    CHECK(std::string(error.what()).size() < 200);  // an empty excerpt, not the file's bytes
+  }
+  CHECK(std::chrono::steady_clock::now() - started < 4s);  // the guard opens the FIFO after 5 s
 }
