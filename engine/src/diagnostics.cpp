@@ -3,12 +3,24 @@
 #include "name_expression_errors.hpp"
 #include "regular_file.hpp"
 
+#include <charconv>
 #include <regex>
 #include <sstream>
 
 #include <fmt/format.h>
 
 namespace jitcu::detail {
+
+namespace {
+
+// A diagnostic's line; 0 (no location) for digits past int, which std::stoi threw on.
+int line_number(const std::string& digits) {
+  int value = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  return error == std::errc() && end == digits.data() + digits.size() ? value : 0;
+}
+
+}  // namespace
 
 std::vector<Diagnostic> parse_nvrtc_log(std::string_view log) {
   static const std::regex line_pattern(R"(^(.*)\((\d+)\): (catastrophic error|error|warning|remark)(?: #[0-9]+(?:-D)?)?: (.*)$)");
@@ -17,7 +29,7 @@ std::vector<Diagnostic> parse_nvrtc_log(std::string_view log) {
   for (std::string line; std::getline(lines, line);) {
     std::smatch match;
     if (std::regex_match(line, match, line_pattern))
-      found.push_back({match[1], std::stoi(match[2]), match[3], match[4]});
+      found.push_back({match[1], line_number(match[2]), match[3], match[4]});
     else if (line.starts_with("nvrtc: error: "))
       found.push_back({"", 0, "error", line.substr(14)});
   }
