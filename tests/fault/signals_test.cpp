@@ -152,7 +152,7 @@ TEST_CASE("20 SIGTERMs and 20 SIGINTs during CUB compiles: each process dies at 
   }
   MESSAGE(finished_first << " of 40 compiles finished before their signal");
   // The next compile of a killed key, in a new process, succeeds; the cache verifies.
-  for (const std::string name : {std::to_string(SIGTERM) + "07", std::to_string(SIGINT) + "013"}) {
+  for (const std::string& name : {std::to_string(SIGTERM) + "07", std::to_string(SIGINT) + "013"}) {
     const auto next = run_process({JITCU_TEST_CHILD, source_path.string(), "--define", "ROUND=" + name},
                                   {{"JITCU_CACHE_DIR", cache.path().string()}, {"JITCU_DISABLE_CACHE", ""}});
     INFO("next compile of ROUND=" << name << ":\n" << next.output);

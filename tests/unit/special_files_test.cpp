@@ -66,8 +66,9 @@ class BoundSocket {
     REQUIRE(fd_ >= 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    REQUIRE(path.string().size() < sizeof address.sun_path);
-    std::copy(path.string().begin(), path.string().end(), address.sun_path);
+    const std::string text = path.string();
+    REQUIRE(text.size() < sizeof address.sun_path);
+    std::copy(text.begin(), text.end(), address.sun_path);
     REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
   }
   ~BoundSocket() { ::close(fd_); }
@@ -183,7 +184,7 @@ TEST_CASE("a compile error's excerpt reads only regular files: a log naming a FI
   GuardedFifo fifo(tmp / "pipe.h");
   const Source source = Source::string("__global__ void k() {}\n", "k.cu");
   const auto started = std::chrono::steady_clock::now();
-  for (const std::string file : {(tmp / "pipe.h").string(), std::string("/dev/zero")}) {
+  for (const std::string& file : {(tmp / "pipe.h").string(), std::string("/dev/zero")}) {
     const std::string log = file + "(1): error: expected a \";\"\n\n1 error detected in the compilation of \"k.cu\".";
     const CompileError error = detail::make_compile_error(source, log, "NVRTC_ERROR_COMPILATION");
     CHECK(std::string(error.what()).starts_with("compile error in " + file + ":1: expected a \";\"\n"));
