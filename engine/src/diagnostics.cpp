@@ -1,7 +1,10 @@
 #include "diagnostics.hpp"
 
+#include "name_expression_errors.hpp"
+#include "regular_file.hpp"
+
+#include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -22,6 +25,17 @@ int caret_column(const std::vector<std::string>& lines, std::size_t diagnostic_l
 
 }  // namespace
 
+namespace {
+
+// A diagnostic's line; 0 (no location) for digits past int, which std::stoi threw on.
+int line_number(const std::string& digits) {
+  int value = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  return error == std::errc() && end == digits.data() + digits.size() ? value : 0;
+}
+
+}  // namespace
+
 std::vector<Diagnostic> parse_nvrtc_log(std::string_view log) {
   static const std::regex line_pattern(R"(^(.*)\((\d+)\): (catastrophic error|error|warning|remark)(?: #[0-9]+(?:-D)?)?: (.*)$)");
   std::vector<std::string> lines;
@@ -31,7 +45,7 @@ std::vector<Diagnostic> parse_nvrtc_log(std::string_view log) {
   for (std::size_t i = 0; i < lines.size(); ++i) {
     std::smatch match;
     if (std::regex_match(lines[i], match, line_pattern))
-      found.push_back({match[1], std::stoi(match[2]), match[3], match[4], caret_column(lines, i)});
+      found.push_back({match[1], line_number(match[2]), match[3], match[4], caret_column(lines, i)});
     else if (lines[i].starts_with("nvrtc: error: "))
       found.push_back({"", 0, "error", lines[i].substr(14), 0});
   }
@@ -70,13 +84,12 @@ std::string located(const Source& source, const std::string& file) {
   return std::filesystem::is_regular_file(beside, ignored) ? beside.string() : file;
 }
 
-// The text of the file a diagnostic points at: the source itself or a header on disk.
+// The text of the file a diagnostic points at: the source itself or a header on disk, read as
+// sources are (regular files, bounded: regular_file.hpp); "" (no excerpt) when it cannot be.
 std::string text_of(const Source& source, const std::string& file) {
   if (file == source.name()) return source.text();
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string why;
+  return read_regular_file(file, why).value_or("");
 }
 
 // What to add for an error whose cure is an option: kernels that launch kernels.
@@ -100,7 +113,9 @@ CompileError make_compile_error(const Source& source, const std::string& log, co
     if (!first) first = &d;
   }
   std::string message;
-  if (first && first->line > 0) {
+  if (auto named = describe_name_expression_errors(log); !named.empty()) {  // name_expression_errors.hpp
+    message = std::move(named) + "\n";
+  } else if (first && first->line > 0) {
     const std::string where = first->column > 0 ? fmt::format("{}:{}:{}", first->file, first->line, first->column)
                                                 : fmt::format("{}:{}", first->file, first->line);
     message = fmt::format("compile error in {}: {}{}\n{}", where, first->message, hint_for(*first),

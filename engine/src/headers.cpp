@@ -1,18 +1,21 @@
 #include "headers.hpp"
 
 #include "file_stamp.hpp"
+#include "regular_file.hpp"
 
 #include <jitcu/cache/sha256.hpp>
+#include <jitcu/error.hpp>
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
-#include <fstream>
 #include <mutex>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <unordered_map>
+
+#include <fmt/format.h>
 
 namespace jitcu::detail {
 namespace {
@@ -22,20 +25,30 @@ struct KnownHeader {
   FileStamp stamp;
   std::int64_t seen_ns = 0;  // when it was read
   std::string sha256;
-  std::vector<std::pair<std::string, bool>> includes;
+  std::vector<IncludeLine> includes;
 };
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+/// Where an #include line is: the file holding it and the line.
+struct IncludeSite {
+  const std::string* file;
+  const IncludeLine* include;
+};
+
+[[noreturn]] void refuse_header(const IncludeSite& site, const std::filesystem::path& header, const std::string& why) {
+  const std::string& file = *site.file;
+  const IncludeLine& include = *site.include;
+  const std::string directive = include.quoted ? fmt::format("#include \"{}\"", include.name)
+                                               : fmt::format("#include <{}>", include.name);
+  const std::string message = fmt::format("{}:{}: '{}' finds '{}', which jitcu cannot use: {}; NVRTC would block "
+                                          "or fail reading it: make it a regular file or fix the include path",
+                                          file, include.line, directive, header.string(), why);
+  throw CompileError(message, file, "", {Diagnostic{file, static_cast<int>(include.line), "error", message}});
 }
 
 class HeaderMemo {
  public:
   // The header's hash and includes, from memory when its stat data says it is unchanged.
-  std::optional<KnownHeader> get(const std::filesystem::path& path) {
+  std::optional<KnownHeader> get(const std::filesystem::path& path, const IncludeSite& site) {
     const std::optional<FileStamp> stamp = FileStamp::of(path.string());
     if (!stamp || !stamp->regular) return std::nullopt;
     {
@@ -46,7 +59,10 @@ class HeaderMemo {
     }
     KnownHeader header;
     header.seen_ns = now_ns();
-    const std::string text = read_text(path);
+    std::string why;
+    const std::optional<std::string> read = read_regular_file(path.string(), why);
+    if (!read) refuse_header(site, path, why);
+    const std::string& text = *read;
     header.stamp = *stamp;
     header.sha256 = cache::sha256_hex(text);
     header.includes = include_lines(text);
@@ -65,9 +81,14 @@ HeaderMemo& memo() {
   return instance;
 }
 
-bool exists_file(const std::filesystem::path& path) {
-  std::error_code ignored;
-  return std::filesystem::is_regular_file(path, ignored);
+/// How a candidate path for an #include is: absent (or a folder: looked past, as before), a
+/// regular file, or something NVRTC would block on.
+enum class Candidate { absent, file, special };
+
+Candidate classify(const std::filesystem::path& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0 || S_ISDIR(info.st_mode)) return Candidate::absent;
+  return S_ISREG(info.st_mode) ? Candidate::file : Candidate::special;
 }
 
 std::filesystem::path absolute_normal(const std::filesystem::path& path) {
@@ -77,10 +98,12 @@ std::filesystem::path absolute_normal(const std::filesystem::path& path) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, bool>> include_lines(std::string_view text) {
-  std::vector<std::pair<std::string, bool>> found;
+std::vector<IncludeLine> include_lines(std::string_view text) {
+  std::vector<IncludeLine> found;
   std::size_t line_start = 0;
+  std::size_t line_number = 0;
   while (line_start < text.size()) {
+    ++line_number;
     std::size_t line_end = text.find('\n', line_start);
     if (line_end == std::string_view::npos) line_end = text.size();
     std::string_view line = text.substr(line_start, line_end - line_start);
@@ -96,7 +119,7 @@ std::vector<std::pair<std::string, bool>> include_lines(std::string_view text) {
     if (!close) continue;  // #include MACRO or #include_next: cannot be followed
     const std::size_t end = line.find(close, i + 1);
     if (end == std::string_view::npos) continue;
-    found.emplace_back(std::string(line.substr(i + 1, end - i - 1)), open == '"');
+    found.push_back({std::string(line.substr(i + 1, end - i - 1)), open == '"', line_number});
   }
   return found;
 }
@@ -106,34 +129,41 @@ std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSe
   std::vector<HeaderDependency> dependencies;
   std::set<std::string> visited;
   struct Pending {
+    std::string including_file;  // the source's name or a header's path, for messages
     std::filesystem::path including_dir;
-    std::vector<std::pair<std::string, bool>> includes;
+    std::vector<IncludeLine> includes;
   };
   auto includes = include_lines(source.text());
   if (includes.empty()) return dependencies;  // no path work at all: a cache hit's usual case
-  std::vector<Pending> work{{source.directory(), std::move(includes)}};
+  std::vector<Pending> work{{source.name(), source.directory(), std::move(includes)}};
   while (!work.empty()) {
     Pending current = std::move(work.back());
     work.pop_back();
-    for (const auto& [name, quoted] : current.includes) {
+    for (const auto& include : current.includes) {
+      const IncludeSite site{&current.including_file, &include};
       std::filesystem::path found;
       auto probe = [&](const std::filesystem::path& candidate) {
-        if (exists_file(candidate)) found = candidate;
-        else if (missing) missing->push_back(absolute_normal(candidate));
+        switch (classify(candidate)) {
+          case Candidate::file: found = candidate; return;
+          case Candidate::absent:
+            if (missing) missing->push_back(absolute_normal(candidate));
+            return;
+          case Candidate::special: refuse_header(site, absolute_normal(candidate), "it is " + special_file_kind(candidate.string()));
+        }
       };
-      if (quoted) probe(current.including_dir / name);
+      if (include.quoted) probe(current.including_dir / include.name);
       for (const auto& dir : search.user_dirs) {
         if (!found.empty()) break;
-        probe(std::filesystem::path(dir) / name);
+        probe(std::filesystem::path(dir) / include.name);
       }
       // Not a user header: a toolkit header (keyed by version) or one NVRTC will report missing.
       if (found.empty()) continue;
       found = absolute_normal(found);
       if (!visited.insert(found.string()).second) continue;
-      auto header = memo().get(found);
+      auto header = memo().get(found, site);
       if (!header) continue;
       dependencies.push_back({found, header->sha256});
-      work.push_back({found.parent_path(), header->includes});
+      work.push_back({found.string(), found.parent_path(), header->includes});
     }
   }
   return dependencies;

@@ -23,6 +23,8 @@ struct IncludeSearch {
 
 /// Every user header reachable from `source`, transitively. Conservative: every #include line
 /// counts, whatever #if it sits in; a header that exists nowhere is left to NVRTC to report.
+/// Throws CompileError, naming the #include line, where the header found is a FIFO, device or
+/// socket (NVRTC would block reading it) or larger than k_max_source_file_bytes.
 /// Unchanged headers (same size, mtime and inode, not modified in the last second) are not
 /// read again in this process.
 /// `missing`, if given, receives every path looked at and not found before a header was found
@@ -30,7 +32,14 @@ struct IncludeSearch {
 std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSearch& search,
                                            std::vector<std::filesystem::path>* missing = nullptr);
 
-/// The #include targets on each line of `text`: {name, quoted}.
-std::vector<std::pair<std::string, bool>> include_lines(std::string_view text);
+/// One `#include "name"` or `#include <name>` line.
+struct IncludeLine {
+  std::string name;
+  bool quoted = false;
+  std::size_t line = 0;  // 1-based
+};
+
+/// The #include targets of `text`, in order.
+std::vector<IncludeLine> include_lines(std::string_view text);
 
 }  // namespace jitcu::detail

@@ -1,6 +1,7 @@
 // The only file that includes <nvrtc.h>: opens libnvrtc at run time and runs compiles.
 #include "nvrtc.hpp"
 
+#include "signal_guard.hpp"
 #include "toolkit.hpp"
 
 #include <jitcu/base/log.hpp>
@@ -18,6 +19,7 @@
 
 #include <signal.h>
 #include <sys/personality.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -55,6 +57,10 @@ const NvrtcTable& nvrtc() {
                               "toolkit's NVRTC or point CUDA_HOME at it",
                               library, reason ? reason : "unknown reason"));
     }
+    // Before NVRTC runs: its SIGTERM/SIGINT handler would hang the process (signal_guard.hpp).
+    if (auto why = keep_termination_signals_from(handle); !why.empty())
+      log().warn("SIGTERM or SIGINT during a compile may hang this process: cannot keep NVRTC ({}) from "
+                 "handling them: {}", library, why);
     NvrtcTable made;
 #define JITCU_RESOLVE(fn)                                                                       \
   made.fn = reinterpret_cast<decltype(made.fn)>(dlsym(handle, #fn));                            \
@@ -130,8 +136,11 @@ class PchFolder {
     const auto temp = std::filesystem::temp_directory_path(ec);
     remove_abandoned(temp);
     path_ = temp / fmt::format("jitcu-pch-{}", getpid());
-    std::filesystem::create_directories(path_, ec);
-    if (ec) path_.clear();
+    // 0700 and ours: it sits in a shared temp folder, and NVRTC trusts what it reads from it.
+    struct stat info {};
+    if (mkdir(path_.c_str(), 0700) != 0 && (errno != EEXIST || lstat(path_.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) ||
+                                             info.st_uid != geteuid() || (info.st_mode & 077) != 0))
+      path_.clear();
   }
   ~PchFolder() {
     std::error_code ignored;

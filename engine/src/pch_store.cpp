@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,6 +35,9 @@ constexpr std::uint64_t k_default_pch_limit_bytes = 1ull << 30;  // a CUB PCH is
 constexpr auto k_abandoned_after = std::chrono::hours(1);        // no PCH takes an hour to make
 constexpr std::string_view k_temp_marker = ".tmp-";             // "<file>.tmp-<pid>" while NVRTC writes it
 constexpr std::string_view k_lock_suffix = ".lock";
+// The cache's own permissions: a PCH is parsed code that this user's compiles trust.
+constexpr fs::perms k_folder_permissions = fs::perms::owner_all;
+constexpr fs::perms k_file_permissions = fs::perms::owner_read | fs::perms::owner_write;
 
 // Reads a source's logical lines (backslash-newlines joined) with comments blanked, one at a
 // time, so scanning stops at the header stop point without reading the rest.
@@ -197,9 +201,14 @@ NvrtcOutput compile_using(const NvrtcInput& input, const fs::path& file) {
 NvrtcOutput compile_creating(const NvrtcInput& input, const fs::path& file) {
   const fs::path temp = fmt::format("{}{}{}", file.string(), k_temp_marker, getpid());
   auto output = nvrtc_compile(with_pch_options(input, "--create-pch=" + temp.string()));
-  take_pch_messages(output.log);
+  const auto messages = take_pch_messages(output.log);
   std::error_code ec;
+  if (!output.ok && !output.cancelled && !messages.trouble.empty()) {  // e.g. pch/ removed meanwhile
+    fs::remove(temp, ec);
+    return without_pch(input, fmt::format("could not write {}: {}", temp.string(), messages.trouble));
+  }
   if (output.ok && output.pch == PchUse::created && fs::file_size(temp, ec) > 0 && !ec) {
+    fs::permissions(temp, k_file_permissions, ec);  // NVRTC made it with the umask's
     fs::rename(temp, file, ec);
     if (!ec) {
       output.pch_detail = file.string();
@@ -219,8 +228,12 @@ NvrtcOutput compile_creating(const NvrtcInput& input, const fs::path& file) {
 class CreationLock {
  public:
   explicit CreationLock(std::string path) : path_(std::move(path)) {
-    fd_ = open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-    if (fd_ >= 0 && flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    fd_ = open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd_ < 0) {
+      trouble_ = fmt::format("cannot open {}: {}", path_, std::strerror(errno));
+      return;
+    }
+    if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       close(fd_);
       fd_ = -1;
     }
@@ -233,10 +246,13 @@ class CreationLock {
   CreationLock(const CreationLock&) = delete;
   CreationLock& operator=(const CreationLock&) = delete;
   bool held() const { return fd_ >= 0; }
+  /// Why the lock file could not be opened (the folder was removed, ...); "" when it could.
+  const std::string& trouble() const { return trouble_; }
 
  private:
   std::string path_;
   int fd_ = -1;
+  std::string trouble_;
 };
 
 // A temporary file whose writer is gone, or a lock file left for an hour.
@@ -260,12 +276,20 @@ std::uint64_t pch_limit_bytes() {
   return k_default_pch_limit_bytes;
 }
 
+void make_pch_folder(const fs::path& folder) {
+  std::error_code ignored;
+  fs::create_directories(folder, ignored);
+  // Also a folder an older jitcu made 0755; one of another user's stays as it is.
+  struct stat info {};
+  if (::stat(folder.c_str(), &info) == 0 && info.st_uid == ::geteuid() && (info.st_mode & 077) != 0)
+    fs::permissions(folder, k_folder_permissions, ignored);
+}
+
 fs::path worker_pch_folder(const fs::path& cache_dir) {
   // In memory-only mode, a folder of its own: the automatic PCH files of this process are not
   // the workers' to prune.
   const fs::path folder = cache_dir.empty() ? process_pch_folder() / "workers" : cache_dir / "pch";
-  std::error_code ignored;
-  fs::create_directories(folder, ignored);
+  make_pch_folder(folder);
   return folder;
 }
 
@@ -317,7 +341,9 @@ NvrtcOutput compile_with_persistent_pch(const NvrtcInput& input) {
     if (!failed_because_of_pch(output)) return output;
     rejected = output.pch_detail;
   }
+  make_pch_folder(file.parent_path());  // removing pch/ (or cache clear) is allowed at any time
   CreationLock lock(file.string() + std::string(k_lock_suffix));
+  if (!lock.trouble().empty()) return without_pch(input, lock.trouble());
   if (!lock.held()) return without_pch(input, fmt::format("another worker is making {}", file.string()));
   if (rejected.empty() && fs::exists(file, ec)) {  // made while this one looked
     auto output = compile_using(input, file);

@@ -16,6 +16,9 @@ namespace jitcu::detail {
 /// JITCU_PCH_MAX_SIZE ("512M", "2G", bytes), else 1 GiB; a malformed value is warned about once.
 std::uint64_t pch_limit_bytes();
 
+/// Creates `folder` (and its parents) with the cache's permissions (0700) if it is missing.
+void make_pch_folder(const std::filesystem::path& folder);
+
 /// Where workers keep PCH files: <cache_dir>/pch, or this process's own folder (removed at
 /// exit) when the cache is in memory only.
 std::filesystem::path worker_pch_folder(const std::filesystem::path& cache_dir);

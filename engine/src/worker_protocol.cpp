@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 
@@ -11,6 +12,7 @@ namespace jitcu::detail {
 namespace {
 
 constexpr std::uint64_t k_max_frame_bytes = 1ull << 32;  // a cubin or PTX is far smaller
+constexpr std::size_t k_read_chunk_bytes = std::size_t{1} << 20;
 
 bool write_all(int fd, const void* data, std::size_t size) {
   const char* at = static_cast<const char*>(data);
@@ -44,8 +46,15 @@ bool write_frame(int fd, const std::string& bytes) {
 std::optional<std::string> read_frame(int fd) {
   std::uint64_t size = 0;
   if (!read_all(fd, &size, sizeof size) || size > k_max_frame_bytes) return std::nullopt;
-  std::string bytes(size, '\0');
-  if (!read_all(fd, bytes.data(), bytes.size())) return std::nullopt;
+  // Grown as the bytes arrive: a frame that claims gigabytes and ends early (a confused or
+  // dying peer) costs what it sent, not what it claimed.
+  std::string bytes;
+  while (bytes.size() < size) {
+    const std::size_t filled = bytes.size();
+    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(size - filled, k_read_chunk_bytes));
+    bytes.resize(filled + chunk);
+    if (!read_all(fd, bytes.data() + filled, chunk)) return std::nullopt;
+  }
   return bytes;
 }
 

@@ -11,11 +11,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace jitcu;
@@ -291,4 +294,80 @@ TEST_CASE("the PCH folder keeps under JITCU_PCH_MAX_SIZE, evicting the least rec
     std::sort(kept.begin(), kept.end());
     return kept;
   }());
+}
+
+TEST_CASE("pch/ removed and the cache cleared in a loop while workers make and use CUB PCHs: every compile succeeds") {
+  test::TempDir cache("jitcu-pch");
+  const unsigned seed = test::test_seed();
+  INFO("seed=" << seed);
+  std::mt19937 rng(seed);
+  LogCapture log;
+  std::atomic<bool> compiling{true};
+  std::atomic<int> removals{0};
+  std::thread remover([&, delay_rng = std::mt19937(rng())]() mutable {
+    Engine clearer(EngineOptions{.cache_dir = cache.path(), .worker_processes = 0});
+    while (compiling) {
+      std::error_code ignored;
+      if (removals % 2 == 0) fs::remove_all(cache.path() / "pch", ignored);  // documented as always safe
+      else {
+        clearer.store().clear();  // what `jitcu cache clear` does, pch/ included
+        fs::remove_all(cache.path() / "pch", ignored);
+      }
+      ++removals;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50 + delay_rng() % 400));
+    }
+  });
+  std::vector<std::string> failures;
+  for (int round = 0; round < 2; ++round) {
+    std::vector<Source> batch;
+    for (int i = 0; i < 4; ++i) {
+      const std::string name = "r" + std::to_string(round) + "_" + std::to_string(i);
+      batch.push_back(Source::string("#include <cub/block/block_reduce.cuh>\n// " + std::to_string(seed) +
+                                         "\nextern \"C\" __global__ void " + name +
+                                         "(int* x) { using R = cub::BlockReduce<int, 64>; __shared__ typename R::TempStorage t;"
+                                         " x[0] = R(t).Sum(x[threadIdx.x]); }\n",
+                                     name + ".cu"));
+    }
+    Engine engine(EngineOptions{.cache_dir = cache.path(), .worker_processes = 2});
+    std::vector<std::future<Module>> modules;
+    for (const auto& source : batch) modules.push_back(engine.compile_async(source, {.arch = "sm_90"}));
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      try {
+        const auto names = modules[i].get().kernel_names();
+        if (names != std::vector<std::string>{batch[i].name().substr(0, batch[i].name().size() - 3)})
+          failures.push_back(batch[i].name() + ": wrong kernels");
+      } catch (const std::exception& error) {
+        failures.push_back(batch[i].name() + ": " + error.what());
+      }
+    }
+  }
+  compiling = false;
+  remover.join();
+  std::string all;
+  for (const auto& failure : failures) all += "\n" + failure;
+  INFO("failed compiles:" << all);
+  CHECK(failures.empty());
+  CHECK(removals > 3);
+  MESSAGE(removals.load() << " removals; " << log.take("could not write").size() << " PCHs lost while being written, "
+                          << log.take("cannot open").size() << " lock files lost");
+}
+
+TEST_CASE("pch/ has the cache's permissions, and a pch that is not a folder only costs the PCH") {
+  test::TempDir cache("jitcu-pch");
+  const std::string salt = std::to_string(test::test_seed());
+  LogCapture log;
+  const auto source = [&](const std::string& name) {
+    return Source::string("// " + salt + "\n#include <cuda/std/type_traits>\nextern \"C\" __global__ void " + name +
+                              "(int* x) { x[0] = cuda::std::is_same_v<int, int>; }\n",
+                          name + ".cu");
+  };
+  CHECK(compile_in_new_worker(cache, source("first")).kernel_names() == std::vector<std::string>{"first"});
+  const fs::path made = named_file(only(log.take("made the precompiled header")));
+  CHECK(fs::status(cache.path() / "pch").permissions() == fs::perms::owner_all);
+  CHECK(fs::status(made).permissions() == (fs::perms::owner_read | fs::perms::owner_write));
+
+  fs::remove_all(cache.path() / "pch");
+  test::write_file(cache.path() / "pch", "not a folder\n");
+  CHECK(compile_in_new_worker(cache, source("second")).kernel_names() == std::vector<std::string>{"second"});
+  CHECK(only(log.take("no precompiled header")).find("cannot open") != std::string::npos);
 }
