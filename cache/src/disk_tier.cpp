@@ -337,8 +337,10 @@ struct DiskTier::State {
     if (!S_ISDIR(info.st_mode))
       throw UnusableCacheFolder(fmt::format("'{}' is not a folder", root.string()), UnusableCacheFolder::Reason::other);
     if (!shared) check_private(info);
-    if (::faccessat(AT_FDCWD, (root / k_marker_file).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) return;
-    if (!empty_or_legacy())
+    if (has_marker()) return;
+    // Every process that adopts a folder writes the marker before it makes entries/ and tmp/: a
+    // second look at the marker settles a folder another process was adopting meanwhile.
+    if (!empty_or_legacy() && !has_marker())
       throw UnusableCacheFolder(
           fmt::format("'{}' is not empty and is not a jitcu cache (it has no {} file); jitcu does not take over a "
                       "folder it did not make: use an empty or new folder for the cache", root.string(), k_marker_file),
@@ -373,6 +375,8 @@ struct DiskTier::State {
     }
     return !error && (has_entries || fs::is_empty(root, error));
   }
+
+  bool has_marker() const { return ::faccessat(AT_FDCWD, (root / k_marker_file).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0; }
 
   void write_marker() const {
     UniqueFd fd = open_at(AT_FDCWD, (root / k_marker_file).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, modes.file);

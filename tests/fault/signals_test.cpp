@@ -2,6 +2,9 @@
 // (exit() from inside the compile) used to hang the process holding the key's compile lock.
 #include "engine_support.hpp"
 
+#include <jitcu/cache/disk_tier.hpp>
+#include <jitcu/cache/tiered_store.hpp>
+
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -159,5 +162,5 @@ TEST_CASE("20 SIGTERMs and 20 SIGINTs during CUB compiles: each process dies at 
     CHECK(next.exit_code == 0);
     CHECK(output_field(next.output, "kernels") == "block_sum");
   }
-  for (const auto& result : engine.store().verify()) CHECK_MESSAGE(result.ok, result.problem);
+  for (const auto& result : engine.store().disk()->verify()) CHECK_MESSAGE(result.ok, result.problem);
 }

@@ -181,3 +181,28 @@ TEST_CASE("verify reports a folder it cannot list instead of calling the cache i
           return results.front().problem.find("cannot list") == std::string::npos ? 2 : 0;
         }) == 0);
 }
+
+// Processes opening one new folder at once: each must adopt it, none may take another's
+// half-made cache for a foreign folder (which once sent a process to <folder>/jitcu).
+TEST_CASE("processes opening one empty folder at once all adopt it") {
+  TempDir tmp;
+  for (int round = 0; round < 20; ++round) {
+    CAPTURE(round);
+    const auto dir = tmp / ("round" + std::to_string(round));
+    std::filesystem::create_directories(dir);
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+    std::vector<pid_t> children;
+    for (int p = 0; p < 12; ++p) children.push_back(fork_child([&] {
+      try {
+        cache::DiskTier disk(dir, k_cap);
+        return 0;
+      } catch (const std::exception&) {
+        return 1;
+      }
+    }));
+    int refused = 0;
+    for (const pid_t child : children) refused += wait_child(child) != 0;
+    CHECK(refused == 0);
+    CHECK_FALSE(std::filesystem::exists(dir / "jitcu"));
+  }
+}
