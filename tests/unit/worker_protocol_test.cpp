@@ -28,15 +28,6 @@ int memory_file(const std::string& bytes) {
   return fd;
 }
 
-std::string frame_header(std::uint64_t size) { return std::string(reinterpret_cast<const char*>(&size), sizeof size); }
-
-std::size_t virtual_memory_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t pages = 0;
-  statm >> pages;
-  return pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-}
-
 }  // namespace
 
 TEST_CASE("a request and a response written to a worker's pipe read back the same") {
@@ -59,6 +50,19 @@ TEST_CASE("a request and a response written to a worker's pipe read back the sam
 }
 
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)  // they reserve terabytes up front
+namespace {
+
+std::string frame_header(std::uint64_t size) { return std::string(reinterpret_cast<const char*>(&size), sizeof size); }
+
+std::size_t virtual_memory_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0;
+  statm >> pages;
+  return pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
 TEST_CASE("a frame claiming 4 GiB that carries 10 bytes is refused without allocating 4 GiB") {
   // A child under an address-space limit 1 GiB above what it has: allocating the claimed size
   // (what read_frame did) throws std::bad_alloc and aborts it.
