@@ -5,6 +5,7 @@
 
 #include <jitcu/cache/tiered_store.hpp>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -71,6 +72,8 @@ std::vector<Damaged> damaged_entries(cache::DiskTier& disk, std::size_t& checked
 
 std::string describe(const Damaged& item) {
   if (item.result.key == cache::Key()) return fmt::format("unreadable  {}: {}", item.result.dir.string(), item.result.problem);
+  if (item.result.unreadable)
+    return fmt::format("unreadable  {}: {} (kept: this is no sign of damage)", item.result.key.short_hex(), item.result.problem);
   const std::string what = item.source_name.empty() ? "" : fmt::format(" ({} {})", item.source_name, item.arch);
   return fmt::format("damaged  {}{}: {}", item.result.key.short_hex(), what, item.result.problem);
 }
@@ -83,7 +86,7 @@ Exit run_verify(const VerifyArgs& args, const GlobalOptions& global) {
   const std::vector<Damaged> damaged = damaged_entries(*disk, checked);
   if (args.remove) {
     for (const Damaged& item : damaged)
-      if (item.result.key != cache::Key()) disk->remove(item.result.key);
+      if (item.result.key != cache::Key() && !item.result.unreadable) disk->remove(item.result.key);
   }
   if (args.json) {
     json list = json::array();
@@ -100,7 +103,14 @@ Exit run_verify(const VerifyArgs& args, const GlobalOptions& global) {
     return Exit::ok;
   }
   for (const Damaged& item : damaged) fmt::print("{}\n", describe(item));
-  const std::string count = fmt::format("{} of {} damaged", damaged.size(), plural(checked, "entry", "entries"));
+  const auto unreadable = static_cast<std::size_t>(
+      std::count_if(damaged.begin(), damaged.end(), [](const Damaged& item) { return item.result.unreadable; }));
+  if (unreadable == damaged.size()) {
+    fmt::print("{} of {} could not be read and {} kept; run `jitcu cache verify` again once the cause above is gone\n", unreadable,
+               plural(checked, "entry", "entries"), unreadable == 1 ? "is" : "are");
+    return Exit::failed;
+  }
+  const std::string count = fmt::format("{} of {} damaged", damaged.size() - unreadable, plural(checked, "entry", "entries"));
   if (args.remove) fmt::print("{}, now removed; the next compile of each makes it again\n", count);
   else fmt::print("{}; none is ever loaded: a compile that reads a damaged part compiles again and replaces the "
                   "entry, and `jitcu cache verify --remove` removes them now\n", count);

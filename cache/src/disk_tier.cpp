@@ -192,10 +192,10 @@ struct RecordRead {
   std::string bytes;          // the record as read, for its signature
 };
 
-/// errno values that say this process ran short of something, not that the entry is damaged.
-bool is_transient(int error) {
-  return error == EMFILE || error == ENFILE || error == ENOMEM || error == EINTR || error == EAGAIN || error == EACCES;
-}
+/// Whether a failed open or read says nothing about the entry's bytes: out of descriptors or
+/// memory, no permission, an I/O error. Only bytes read and found wrong, a missing file or a
+/// link are damage; an entry that could not be read is kept.
+bool is_transient(int error) { return error != ENOENT && error != ELOOP && error != ENOTDIR; }
 
 /// Reads a regular file of the entry (at most `limit` bytes) into `bytes`; what is wrong, or
 /// empty. Never follows a link, never blocks on a FIFO. `transient` says the failure was this
@@ -218,7 +218,7 @@ std::string read_entry_file(int dir_fd, const std::string& name, std::uint64_t l
   bytes.clear();
   bytes.reserve(static_cast<std::size_t>(size) + 1);  // + 1: the read that sees the end
   if (const int error = read_all(fd.get(), bytes, limit + 1, size); error != 0) {
-    if (transient) *transient = is_transient(error);
+    if (transient) *transient = true;
     return fmt::format("{}: cannot read ({})", name, errno_text(error));
   }
   return {};
@@ -650,7 +650,8 @@ struct DiskTier::State {
 
   bool put(const Key& key, const Entry& entry) {
     const fs::path dir = entry_dir(key);
-    if (read_record(dir, key).record) return false;  // cheap early out: no writing at all
+    if (const RecordRead existing = read_record(dir, key); existing.record || existing.unreadable)
+      return false;  // cheap early out: no writing at all (an entry that cannot be read now is kept)
     first_write_once();
     StagingDir staging = make_staging();
     for (const auto& [name, bytes] : entry.blobs) staging.write_file(name, bytes);
@@ -700,7 +701,7 @@ struct DiskTier::State {
       }
       const RecordRead existing = read_record(dir, key);
       if (existing.absent) continue;
-      if (existing.record) return false;  // another process published first: keep theirs
+      if (existing.record || existing.unreadable) return false;  // another process published first: keep theirs
       if (existing.older_format) jitcu::log().debug("replacing '{}', an entry of another format", dir.string());
       else jitcu::log().warn("replacing damaged jitcu cache entry '{}' ({})", dir.string(), existing.problem);
       if (std::optional<Retired> item = retire_locked(dir)) {
@@ -793,7 +794,7 @@ struct DiskTier::State {
     for (const StoredEntry& stored : scan_entries(entries, &unreadable))
       if (std::optional<VerifyResult> result = verify_entry(stored)) results.push_back(*result);
     for (const auto& [folder, why] : unreadable)
-      results.push_back(VerifyResult{Key(), false, fmt::format("cannot list this folder ({})", why), folder});
+      results.push_back(VerifyResult{Key(), false, fmt::format("cannot list this folder ({})", why), folder, true});
     std::sort(results.begin(), results.end(), [](const VerifyResult& a, const VerifyResult& b) { return a.key < b.key; });
     return results;
   }
@@ -803,7 +804,8 @@ struct DiskTier::State {
     UniqueFd dir_fd = open_entry_dir(stored.dir);
     if (!dir_fd) {
       if (errno == ENOENT) return std::nullopt;
-      return VerifyResult{stored.key, false, fmt::format("cannot open the entry folder ({})", errno_text(errno)), stored.dir};
+      return VerifyResult{stored.key, false, fmt::format("cannot open the entry folder ({})", errno_text(errno)), stored.dir,
+                          is_transient(errno)};
     }
     VerifyResult result{stored.key, true, {}, stored.dir};
     RecordRead read = read_record_at(dir_fd.get(), stored.key);
@@ -814,13 +816,16 @@ struct DiskTier::State {
                     ": a miss, replaced on the next compile",
                 stored.dir};
     } else if (!read.record) {
-      result = {stored.key, false, read.problem, stored.dir};
+      result = {stored.key, false, read.problem, stored.dir, read.unreadable};
     } else {
       for (const BlobRef& ref : read.record->blobs) {
         std::map<std::string, std::string> one;
-        const std::string problem = read_blobs_at(dir_fd.get(), *read.record, BlobSelection::only(ref.name), one);
+        bool transient = false;
+        const std::string problem =
+            read_blobs_at(dir_fd.get(), *read.record, BlobSelection::only(ref.name), one, &transient);
         if (problem.empty()) continue;
         result.ok = false;
+        result.unreadable = result.unreadable || transient;
         result.problem += (result.problem.empty() ? "" : "; ") + problem;
       }
     }

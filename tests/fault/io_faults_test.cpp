@@ -137,11 +137,8 @@ TEST_CASE("every I/O call of compile (miss, hit), prune and verify failing in tu
   MESSAGE(runs << " faulted runs, " << failed_runs << " ended with an error exit");
 }
 
-// The cache store tells an I/O error from damage only after its redesign (issue 21, items 5
-// and 7: the lead's): today a failed read on a hit or in verify calls an intact entry
-// "damaged", and a hit removes it. may_fail reports these without failing the suite; drop it
-// once the store keeps intact entries and names the errno.
-TEST_CASE("an I/O error on a hit or in verify names its cause and keeps the intact entry" * doctest::may_fail()) {
+// A failed read is no sign of damage: the store keeps the intact entry and names the errno.
+TEST_CASE("an I/O error on a hit or in verify names its cause and keeps the intact entry") {
   TempDir work("jitcu-io-faults");
   const std::string source = kernel_path("vector_ops.cu").string();
   const fs::path reference_cache = work / "reference";

@@ -27,6 +27,7 @@ struct VerifyResult {
   bool ok = true;
   std::string problem;  // what is wrong, empty when ok
   std::filesystem::path dir;  // the entry's folder (or a shard folder that cannot be read)
+  bool unreadable = false;    // the entry could not be read (an I/O error, no permission): not damage
 };
 
 /// Who the folder is trusted for. Private (the default): the folder and every entry must be
