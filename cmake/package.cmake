@@ -41,3 +41,36 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/jitcuConfigVersion.cmake
   COMPATIBILITY ${_jitcu_compatibility})
 install(FILES ${PROJECT_BINARY_DIR}/jitcuConfig.cmake ${PROJECT_BINARY_DIR}/jitcuConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/jitcu)
+
+# pkg-config: `pkg-config --cflags --libs jitcu`. Paths relative to the .pc file's own place
+# (${pcfiledir}), so a moved prefix still works.
+file(RELATIVE_PATH _jitcu_pc_to_prefix ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+string(REGEX REPLACE "/$" "" _jitcu_pc_to_prefix "${_jitcu_pc_to_prefix}")
+if(BUILD_SHARED_LIBS)
+  set(JITCU_PC_PRIVATE_LIBS "")
+else()
+  set(JITCU_PC_PRIVATE_LIBS "-lspdlog -lfmt -lcrypto -lpthread ${CMAKE_DL_LIBS}")
+endif()
+configure_file(${PROJECT_SOURCE_DIR}/cmake/jitcu.pc.in ${PROJECT_BINARY_DIR}/jitcu.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/jitcu.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+if(NOT PROJECT_IS_TOP_LEVEL)
+  return()  # the including project packages itself
+endif()
+# CPack: `cpack -G DEB` in the build folder makes jitcu_<version>_<arch>.deb (installs to /usr).
+set(CPACK_PACKAGE_NAME jitcu)
+set(CPACK_PACKAGE_VENDOR "jitcu")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "run-time CUDA kernel compilation with NVRTC and an inspectable cache")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_GENERATOR DEB)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "jitcu maintainers")
+set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
+# The run-time libraries (libspdlog1.10, libfmt9, libssl3...) from the binaries' own needs.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/engine ${PROJECT_BINARY_DIR}/cache
+  ${PROJECT_BINARY_DIR}/kernels)
+# NVRTC and libcuda are opened at run time; the CUDA toolkit is not a Debian package here.
+include(CPack)
