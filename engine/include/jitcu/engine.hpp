@@ -2,6 +2,7 @@
 // The engine: compiles sources through the cache and hands back modules.
 #include <jitcu/cache/key.hpp>
 #include <jitcu/cache/store.hpp>
+#include <jitcu/compile_result.hpp>
 #include <jitcu/module.hpp>
 #include <jitcu/options.hpp>
 #include <jitcu/source.hpp>
@@ -65,6 +66,11 @@ class Engine {
   /// Compiles all sources at once on the worker pool; the modules in order. Waits for every
   /// compile, then throws the first error if any failed.
   std::vector<Module> compile_many(const std::vector<Source>& sources, const CompileOptions& options = {});
+  /// Compiles all sources at once on the worker pool, as compile_many does, but gives one
+  /// result per source, in order: its Module or the error it threw (compile_batch.cpp).
+  /// `on_progress`, if set, runs on this thread each time a source finishes.
+  std::vector<CompileResult> compile_each(const std::vector<Source>& sources, const CompileOptions& options = {},
+                                          const CompileProgressCallback& on_progress = {});
 
   /// Compiles each source as relocatable device code (-rdc=true) and links them with
   /// nvJitLink into one module, so a __device__ function defined in one file can be called
