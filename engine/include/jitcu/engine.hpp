@@ -31,8 +31,8 @@ struct EngineOptions {
   std::uint64_t cache_max_bytes = 0;
   /// Precompiled headers, so a second header-heavy compile (CUB, cuda/std) skips parsing them
   /// again: in this process NVRTC's automatic -pch (sources without user headers); in compile
-  /// workers, files in <cache>/pch that later processes' workers load too. Only sources with
-  /// #include use them.
+  /// workers, files in `<cache>/pch` that later processes' workers load too. Only sources with
+  /// `#include` use them.
   bool precompiled_headers = true;
   /// Processes that compile_async and compile_many run NVRTC in (NVRTC contends with itself
   /// inside one process; workers also survive NVRTC crashes and can be killed at a deadline).
@@ -47,10 +47,15 @@ struct EngineOptions {
 /// Creating one touches neither CUDA nor NVRTC: both load on first need.
 class Engine {
  public:
+  /// An engine set up from the environment (EngineOptions{}).
   Engine();
+  /// An engine set up by `options`.
   explicit Engine(EngineOptions options);
+  /// Waits for its background compiles and stops its worker processes.
   ~Engine();
+  /// Takes `other`'s state; modules from it stay valid.
   Engine(Engine&&) noexcept;
+  /// Takes `other`'s state; this engine's own modules stay valid.
   Engine& operator=(Engine&&) noexcept;
 
   /// Compiles `source` (or finds it in the cache). Throws CompileError with NVRTC's log, the

@@ -14,15 +14,16 @@ class Error : public std::runtime_error {
 
 /// One diagnostic from NVRTC's log, parsed.
 struct Diagnostic {
-  std::string file;      // as NVRTC names it: the source name or a header path
-  int line = 0;          // 1-based; 0 when the message has no location
-  std::string severity;  // "error", "catastrophic error", "warning", ...
-  std::string message;
+  std::string file;      ///< as NVRTC names it: the source name or a header path
+  int line = 0;          ///< 1-based; 0 when the message has no location
+  std::string severity;  ///< "error", "catastrophic error", "warning", ...
+  std::string message;   ///< the text after the severity
 };
 
 /// NVRTC refused the source or an option; what() shows the first error with an excerpt.
 class CompileError : public Error {
  public:
+  /// `message` is what() gives; the rest are kept for source_name(), log() and diagnostics().
   CompileError(std::string message, std::string source_name, std::string log,
                std::vector<Diagnostic> diagnostics);
   /// The source's name (its path for a file source).
@@ -49,8 +50,11 @@ class CompileCancelled : public Error {
 /// A kernel name the module does not define; what() lists those it does.
 class KernelNotFound : public Error {
  public:
+  /// `message` is what() gives; `name` what was asked for; `available` the module's kernels.
   KernelNotFound(std::string message, std::string name, std::vector<std::string> available);
+  /// The name that was asked for.
   const std::string& name() const { return name_; }
+  /// The kernels the module defines.
   const std::vector<std::string>& available() const { return available_; }
 
  private:
