@@ -144,6 +144,9 @@ class Reporter {
     for (; next_ < results_.size() && results_[next_]; ++next_) progress_.print(stdout, describe(*results_[next_]));
   }
 
+  /// Ends the progress display, so that what follows prints on a clean line.
+  void finish() { progress_.stop(); }
+
   std::size_t failures() const {
     return static_cast<std::size_t>(std::count_if(results_.begin(), results_.end(),
                                                   [](const auto& r) { return r && !r->origin; }));
@@ -228,6 +231,7 @@ Exit run_compile(const CompileArgs& args, const GlobalOptions& global) {
   Engine engine(engine_options(global));
   Reporter reporter(jobs.size(), args.json, progress_display(args.progress));
   run_jobs(engine, jobs, args.flags, worker_count(args.jobs, jobs.size()), reporter);
+  reporter.finish();
 
   const std::size_t failed = reporter.failures();
   if (args.json) {

@@ -48,13 +48,16 @@ ProgressLine::ProgressLine(std::size_t total, ProgressDisplay display) : display
   if (display_ == ProgressDisplay::live) redraw_ = std::jthread([this](std::stop_token stop) { redraw_loop(stop); });
 }
 
-ProgressLine::~ProgressLine() {
+ProgressLine::~ProgressLine() { stop(); }
+
+void ProgressLine::stop() {
   if (redraw_.joinable()) {
     redraw_.request_stop();
     redraw_.join();
   }
   const std::lock_guard lock(mutex_);
   erase();
+  if (display_ == ProgressDisplay::live) display_ = ProgressDisplay::none;  // no drawing after this
 }
 
 void ProgressLine::started(std::size_t index, std::string label) {

@@ -35,7 +35,7 @@ ProgressDisplay progress_display_for_stderr();
 class ProgressLine {
  public:
   ProgressLine(std::size_t total, ProgressDisplay display);
-  /// Stops redrawing and erases the live line.
+  /// Stops redrawing and erases the live line (as stop() does).
   ~ProgressLine();
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
@@ -46,6 +46,8 @@ class ProgressLine {
   void finished(std::size_t index, std::string_view outcome);
   /// Writes `text` to `stream` (stdout or stderr) without mixing it into the live line.
   void print(std::FILE* stream, std::string_view text);
+  /// Stops redrawing and erases the live line, for output that follows the batch; idempotent.
+  void stop();
 
  private:
   void redraw_loop(std::stop_token stop);

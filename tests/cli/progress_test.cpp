@@ -116,6 +116,23 @@ TEST_CASE("on a terminal, compile -j draws one live line and prints each result 
   CHECK(results == 3);
 }
 
+TEST_CASE("on a terminal, a failed compile's error and the closing count print on clean lines") {
+  Cli cli;
+  const std::string good = cli.write("good.cu", add_kernel("good"));
+  const std::string bad = cli.write("bad.cu", "extern \"C\" __global__ void bad(float* x) { x[0] = nope; }\n");
+  const ProcessResult result = run_on_terminal(cli, {"compile", "-j", "2", "--arch", "sm_90", good, bad});
+  INFO(result.output);
+  CHECK(result.exit_code == 1);
+  CHECK(contains(result.output, ", 1 failed"));                  // the live line counts it
+  bool summary = false, error = false;
+  for (const std::string& line : shown_lines(result.output)) {
+    if (line == "jitcu: 1 of 2 compiles failed") summary = true;
+    if (line.starts_with("jitcu: error (") && contains(line, "bad.cu")) error = true;
+  }
+  CHECK(summary);
+  CHECK(error);
+}
+
 TEST_CASE("in a pipe, compile -j prints a plain line per finished compile and no terminal codes") {
   Cli cli;
   std::vector<std::string> args{"compile", "-j", "2", "--arch", "sm_90"};
