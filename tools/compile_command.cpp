@@ -3,6 +3,7 @@
 #include "compile_flags.hpp"
 #include "entry_view.hpp"
 #include "format.hpp"
+#include "progress_line.hpp"
 
 #include <jitcu/cache/tiered_store.hpp>
 #include <jitcu/engine.hpp>
@@ -24,14 +25,13 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t k_progress_above_jobs = 4;  // fewer jobs finish too fast to need it
-
 struct CompileArgs {
   std::vector<std::string> files;
   CompileFlags flags;
   std::vector<std::string> archs;
   unsigned jobs = 0;  // 0: one per hardware thread
   bool json = false;
+  std::string progress;  // live, plain, none; empty: live on a terminal, else plain
 };
 
 /// One file read from disk, or why it could not be.
@@ -128,23 +128,24 @@ json to_json(const JobResult& result) {
 /// Prints results in job order as soon as every earlier one is in, and progress on stderr.
 class Reporter {
  public:
-  Reporter(std::size_t jobs, bool as_json) : results_(jobs), json_(as_json), show_progress_(jobs > k_progress_above_jobs) {}
+  Reporter(std::size_t jobs, bool as_json, ProgressDisplay display) : results_(jobs), json_(as_json), progress_(jobs, display) {}
+
+  void started(std::size_t index, const Job& job) {
+    progress_.started(index, job.arch.empty() ? job.input->file : job.input->file + " " + job.arch);
+  }
 
   void finished(std::size_t index, JobResult result) {
     const std::lock_guard lock(mutex_);
-    ++done_;
-    if (show_progress_) {
-      fmt::print(stderr, "[{}/{}] {} {} {}\n", done_, results_.size(), result.file, result.arch,
-                 origin_word(result.origin));
-    }
-    if (!result.origin) fmt::print(stderr, "jitcu: error ({}, {}): {}\n", result.file, result.arch, result.error);
+    progress_.finished(index, origin_word(result.origin));
+    if (!result.origin)
+      progress_.print(stderr, fmt::format("jitcu: error ({}, {}): {}\n", result.file, result.arch, result.error));
     results_[index] = std::move(result);
     if (json_) return;
-    for (; next_ < results_.size() && results_[next_]; ++next_) {
-      fmt::print("{}", describe(*results_[next_]));
-      std::fflush(stdout);
-    }
+    for (; next_ < results_.size() && results_[next_]; ++next_) progress_.print(stdout, describe(*results_[next_]));
   }
+
+  /// Ends the progress display, so that what follows prints on a clean line.
+  void finish() { progress_.stop(); }
 
   std::size_t failures() const {
     return static_cast<std::size_t>(std::count_if(results_.begin(), results_.end(),
@@ -163,10 +164,16 @@ class Reporter {
   std::mutex mutex_;
   std::vector<std::optional<JobResult>> results_;
   std::size_t next_ = 0;
-  std::size_t done_ = 0;
   bool json_;
-  bool show_progress_;
+  ProgressLine progress_;  // last: erases its line before the rest goes
 };
+
+ProgressDisplay progress_display(const std::string& asked) {
+  if (asked == "live") return ProgressDisplay::live;
+  if (asked == "plain") return ProgressDisplay::plain;
+  if (asked == "none") return ProgressDisplay::none;
+  return progress_display_for_stderr();
+}
 
 std::vector<Input> read_inputs(const std::vector<std::string>& files) {
   std::vector<Input> inputs;
@@ -202,7 +209,10 @@ void run_jobs(Engine& engine, const std::vector<Job>& jobs, const CompileFlags& 
               Reporter& reporter) {
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) reporter.finished(i, run_job(engine, jobs[i], flags));
+    for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
+      reporter.started(i, jobs[i]);
+      reporter.finished(i, run_job(engine, jobs[i], flags));
+    }
   };
   std::vector<std::jthread> threads;
   for (unsigned w = 1; w < workers; ++w) threads.emplace_back(work);
@@ -219,8 +229,9 @@ Exit run_compile(const CompileArgs& args, const GlobalOptions& global) {
   }
   const std::vector<Job> jobs = make_jobs(inputs, args.archs);
   Engine engine(engine_options(global));
-  Reporter reporter(jobs.size(), args.json);
+  Reporter reporter(jobs.size(), args.json, progress_display(args.progress));
   run_jobs(engine, jobs, args.flags, worker_count(args.jobs, jobs.size()), reporter);
+  reporter.finish();
 
   const std::size_t failed = reporter.failures();
   if (args.json) {
@@ -253,6 +264,11 @@ Command add_compile_command(CLI::App& parent, const GlobalOptions& global) {
       ->type_name("N")
       ->check(CLI::Range(1u, 1024u));
   app->add_flag("--json", args->json, "print one JSON document instead of text");
+  app->add_option("--progress", args->progress,
+                  "progress on stderr: live (one line, redrawn), plain (a line per finished compile) or none "
+                  "(default: live on a terminal, else plain)")
+      ->type_name("live|plain|none")
+      ->check(CLI::IsMember({"live", "plain", "none"}));
   return {app, [args, &global] { return run_compile(*args, global); }};
 }
 

@@ -6,6 +6,7 @@
 #include <jitcu/device.hpp>
 #include <jitcu/engine.hpp>
 #include <jitcu/source.hpp>
+#include <jitcu/version.hpp>
 
 #include <memory>
 #include <sstream>
@@ -101,7 +102,7 @@ Exit run_info(const InfoArgs& args, const GlobalOptions& global) {
   if (args.json) {
     json device_list = json::array();
     for (const DeviceInfo& device : driver.devices) device_list.push_back(device_json(device));
-    print_json({{"jitcu_version", JITCU_VERSION},
+    print_json({{"jitcu_version", std::string(jitcu::version())},
                 {"nvrtc", {{"identity", nvrtc.identity}, {"release", nvrtc.release}, {"error", nvrtc.error}}},
                 {"toolkit", nvrtc.toolkit},
                 {"driver", {{"available", driver.available}, {"reason", driver.reason},
@@ -113,7 +114,7 @@ Exit run_info(const InfoArgs& args, const GlobalOptions& global) {
                            {"max_size_bytes", stats.max_size_bytes}}}});
     return Exit::ok;
   }
-  fmt::print("jitcu         {}\n", JITCU_VERSION);
+  fmt::print("jitcu         {}\n", jitcu::version());
   if (nvrtc.error.empty()) fmt::print("nvrtc         {} ({})\n", nvrtc.release, nvrtc.identity);
   else fmt::print("nvrtc         cannot compile: {}\n", nvrtc.error);
   fmt::print("toolkit       {}\n", nvrtc.toolkit.empty() ? "(not found: set CUDA_HOME)" : nvrtc.toolkit);

@@ -2,6 +2,8 @@
 // exit statuses: 0 ok, 1 failed (or damage found), 2 bad usage.
 #include "commands.hpp"
 
+#include <jitcu/version.hpp>
+
 #include <algorithm>
 #include <exception>
 #include <string>
@@ -77,7 +79,7 @@ CLI::App* add_cache_group(CLI::App& app, const GlobalOptions& global, std::vecto
 int main_with_args(int argc, char** argv) {
   CLI::App app("jitcu: compile CUDA C++ kernels with NVRTC through jitcu's cache, and inspect that cache",
                "jitcu");
-  app.set_version_flag("--version", JITCU_VERSION);
+  app.set_version_flag("--version", fmt::format("jitcu {}", jitcu::version()));
   app.require_subcommand(1);
   GlobalOptions global;
   add_global_options(app, global);

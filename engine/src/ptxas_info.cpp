@@ -34,13 +34,15 @@ std::map<std::string, KernelResources> parse_ptxas_info(std::string_view log) {
 
 std::string without_ptxas_info(std::string_view log) {
   std::string kept;
+  bool diagnostics_kept = false;  // NVRTC's "Remark: The warnings can be suppressed..." footer needs some
   std::istringstream lines{std::string(log)};
   for (std::string line; std::getline(lines, line);) {
     if (line.starts_with("ptxas") || line.empty() || line.find("precompiled header file") != std::string::npos) continue;
+    if (!line.starts_with("Remark:")) diagnostics_kept = true;
     kept += line;
     kept += '\n';
   }
-  return kept;
+  return diagnostics_kept ? kept : std::string();
 }
 
 }  // namespace jitcu::detail

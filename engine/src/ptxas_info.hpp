@@ -16,7 +16,8 @@ struct KernelResources {
 
 /// Symbol -> resources, from "ptxas info : Compiling entry function 'k' ..." blocks.
 std::map<std::string, KernelResources> parse_ptxas_info(std::string_view log);
-/// The log without ptxas's info lines and NVRTC's PCH notes: what is worth showing a person (warnings).
+/// The log without ptxas's info lines and NVRTC's PCH notes, and empty when only NVRTC's
+/// "Remark: ..." footer would be left: what is worth showing a person (warnings).
 std::string without_ptxas_info(std::string_view log);
 
 }  // namespace jitcu::detail

@@ -29,8 +29,6 @@ thread_local bool t_on_pool_thread = false;
 
 constexpr int k_poll_slice_ms = 50;  // how often a waiting compile looks at its cancel flag
 
-bool is_executable(const std::filesystem::path& path) { return !path.empty() && access(path.c_str(), X_OK) == 0; }
-
 // "was killed by signal 7 (Bus error)" / "exited with status 1", from waitpid's status.
 std::string describe_exit(int status) {
   if (WIFSIGNALED(status)) return fmt::format("was killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -48,19 +46,6 @@ std::string describe_exit(int status) {
 }
 
 }  // namespace
-
-std::filesystem::path find_worker_executable() {
-  if (const char* forced = std::getenv("JITCU_WORKER"); forced && *forced) {
-    if (is_executable(forced)) return forced;
-    throw Error(fmt::format("JITCU_WORKER='{}' is not an executable file; point it at jitcu-worker, or turn worker "
-                            "processes off (EngineOptions{{.worker_processes = 0}} or JITCU_WORKERS=0)", forced));
-  }
-  for (const char* candidate : {JITCU_WORKER_INSTALL_PATH, JITCU_WORKER_BUILD_PATH})
-    if (is_executable(candidate)) return candidate;
-  throw Error(fmt::format("the compile worker jitcu-worker is missing (looked at {} and {}); reinstall jitcu, set "
-                          "JITCU_WORKER, or turn worker processes off (EngineOptions{{.worker_processes = 0}} or "
-                          "JITCU_WORKERS=0)", JITCU_WORKER_INSTALL_PATH, JITCU_WORKER_BUILD_PATH));
-}
 
 WorkerProcess::WorkerProcess(const std::filesystem::path& path) : path_(path) { start(); }
 

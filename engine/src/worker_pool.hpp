@@ -64,7 +64,8 @@ class WorkerPool {
   std::vector<std::jthread> threads_;
 };
 
-/// The worker executable: $JITCU_WORKER, else the one installed or built with this jitcu.
+/// The worker executable: $JITCU_WORKER, else the one installed with this jitcu (found from
+/// the file jitcu's code was loaded from), else the one next to it (a build tree); worker_path.cpp.
 /// Throws Error naming where it looked when none is executable.
 std::filesystem::path find_worker_executable();
 

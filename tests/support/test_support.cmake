@@ -14,5 +14,8 @@ function(jitcu_test_binary name)
   cmake_parse_arguments(arg "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${arg_SOURCES})
   target_link_libraries(${name} PRIVATE jitcu_test_support ${arg_LIBS})
+  if(TARGET jitcu_worker)  # compile_async and compile_many start it
+    add_dependencies(${name} jitcu_worker)
+  endif()
   jitcu_warnings(${name})
 endfunction()

@@ -21,9 +21,9 @@ enum class ValueKind : std::uint8_t {
 
 /// One launch argument as the check sees it; built at compile time for each argument type.
 struct ArgInfo {
-  std::uint32_t size_bytes;
-  ValueKind kind;
-  std::string_view type_name;  // the C++ type, for messages
+  std::uint32_t size_bytes;    ///< sizeof the argument's type
+  ValueKind kind;              ///< integer, float, pointer or bytes
+  std::string_view type_name;  ///< the C++ type, for messages
 };
 
 namespace detail {

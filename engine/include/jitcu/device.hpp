@@ -7,13 +7,13 @@ namespace jitcu {
 
 /// One CUDA device.
 struct DeviceInfo {
-  int ordinal = 0;
-  std::string name;
-  int major = 0;  // compute capability
-  int minor = 0;
-  unsigned long long total_memory_bytes = 0;
-  int multiprocessors = 0;
-  int max_threads_per_multiprocessor = 0;
+  int ordinal = 0;                                  ///< the device's number, as JITCU_DEVICE takes it
+  std::string name;                                 ///< e.g. "NVIDIA H100 80GB HBM3"
+  int major = 0;                                    ///< compute capability, major part (9 for 9.0)
+  int minor = 0;                                    ///< compute capability, minor part
+  unsigned long long total_memory_bytes = 0;        ///< global memory
+  int multiprocessors = 0;                          ///< streaming multiprocessors
+  int max_threads_per_multiprocessor = 0;           ///< resident threads one multiprocessor holds
   /// "sm_90" for compute capability 9.0.
   std::string arch() const { return "sm_" + std::to_string(major * 10 + minor); }
 };

@@ -1,5 +1,6 @@
 #pragma once
 // The engine: compiles sources through the cache and hands back modules.
+#include <jitcu/compile_result.hpp>
 #include <jitcu/module.hpp>
 #include <jitcu/options.hpp>
 #include <jitcu/source.hpp>
@@ -31,8 +32,8 @@ struct EngineOptions {
   std::uint64_t cache_max_bytes = 0;
   /// Precompiled headers, so a second header-heavy compile (CUB, cuda/std) skips parsing them
   /// again: in this process NVRTC's automatic -pch (sources without user headers); in compile
-  /// workers, files in <cache>/pch that later processes' workers load too. Only sources with
-  /// #include use them.
+  /// workers, files in `<cache>/pch` that later processes' workers load too. Only sources with
+  /// `#include` use them.
   bool precompiled_headers = true;
   /// Processes that compile_async and compile_many run NVRTC in (NVRTC contends with itself
   /// inside one process; workers also survive NVRTC crashes and can be killed at a deadline).
@@ -47,10 +48,15 @@ struct EngineOptions {
 /// Creating one touches neither CUDA nor NVRTC: both load on first need.
 class Engine {
  public:
+  /// An engine set up from the environment (EngineOptions{}).
   Engine();
+  /// An engine set up by `options`.
   explicit Engine(EngineOptions options);
+  /// Waits for its background compiles and stops its worker processes.
   ~Engine();
+  /// Takes `other`'s state; modules from it stay valid.
   Engine(Engine&&) noexcept;
+  /// Takes `other`'s state; this engine's own modules stay valid.
   Engine& operator=(Engine&&) noexcept;
 
   /// Compiles `source` (or finds it in the cache). Throws CompileError with NVRTC's log, the
@@ -66,6 +72,11 @@ class Engine {
   /// Compiles all sources at once on the worker pool; the modules in order. Waits for every
   /// compile, then throws the first error if any failed.
   std::vector<Module> compile_many(const std::vector<Source>& sources, const CompileOptions& options = {});
+  /// Compiles all sources at once on the worker pool, as compile_many does, but gives one
+  /// result per source, in order: its Module or the error it threw (compile_batch.cpp).
+  /// `on_progress`, if set, runs on this thread each time a source finishes.
+  std::vector<CompileResult> compile_each(const std::vector<Source>& sources, const CompileOptions& options = {},
+                                          const CompileProgressCallback& on_progress = {});
 
   /// Compiles each source as relocatable device code (-rdc=true) and links them with
   /// nvJitLink into one module, so a __device__ function defined in one file can be called

@@ -14,16 +14,17 @@ class Error : public std::runtime_error {
 
 /// One diagnostic from NVRTC's log, parsed.
 struct Diagnostic {
-  std::string file;      // the source's name, or the path of the header the diagnostic is in
-  int line = 0;          // 1-based; 0 when the message has no location
-  std::string severity;  // "error", "catastrophic error", "warning", ...
-  std::string message;
-  int column = 0;        // 1-based, from NVRTC's '^' marker; 0 when it shows none
+  std::string file;      ///< the source's name, or the path of the header the diagnostic is in
+  int line = 0;          ///< 1-based; 0 when the message has no location
+  std::string severity;  ///< "error", "catastrophic error", "warning", ...
+  std::string message;   ///< the text after the severity
+  int column = 0;        ///< 1-based, from NVRTC's '^' marker; 0 when it shows none
 };
 
 /// NVRTC refused the source; what() shows the first error with an excerpt of its file.
 class CompileError : public Error {
  public:
+  /// `message` is what() gives; the rest are kept for source_name(), log() and diagnostics().
   CompileError(std::string message, std::string source_name, std::string log,
                std::vector<Diagnostic> diagnostics);
   /// The source's name (its path for a file source).
@@ -65,6 +66,7 @@ class CompileCancelled : public Error {
 /// A kernel name the module does not define; what() shows the closest of those it does.
 class KernelNotFound : public Error {
  public:
+  /// `message` is what() gives; `name` what was asked for; `available` the module's kernels.
   KernelNotFound(std::string message, std::string name, std::vector<std::string> available);
   /// The name asked for.
   const std::string& name() const { return name_; }

@@ -15,3 +15,4 @@
 #include <jitcu/stream.hpp>
 #include <jitcu/template_name.hpp>
 #include <jitcu/texture.hpp>
+#include <jitcu/version.hpp>

@@ -15,9 +15,9 @@ namespace jitcu {
 
 /// One kernel parameter as the compiled code declares it (from the PTX .entry signature).
 struct ParamInfo {
-  std::uint32_t size_bytes = 0;
-  ValueKind kind = ValueKind::bytes;
-  std::string ptx_type;  // ".u32", ".f32", ".u64", ".b8[12]", ...
+  std::uint32_t size_bytes = 0;       ///< bytes the parameter takes
+  ValueKind kind = ValueKind::bytes;  ///< integer, float, pointer or bytes (a struct)
+  std::string ptx_type;               ///< ".u32", ".f32", ".u64", ".b8[12]", ...
 };
 
 /// One kernel parameter as a host program building an ArgumentList needs it.
@@ -30,14 +30,14 @@ struct KernelParameter {
 
 /// What the driver says about a kernel on the current device.
 struct KernelAttributes {
-  int registers = 0;                 // per thread
-  int static_shared_bytes = 0;
-  int local_bytes = 0;               // per thread (spills, stack arrays)
-  int const_bytes = 0;
-  int max_threads_per_block = 0;     // after registers and __launch_bounds__
-  int ptx_version = 0;               // e.g. 90 for PTX ISA 9.0
-  int binary_version = 0;            // e.g. 90 for sm_90
-  int max_dynamic_shared_bytes = 0;  // currently allowed; launches raise it as needed
+  int registers = 0;                 ///< per thread
+  int static_shared_bytes = 0;       ///< __shared__ arrays, per block
+  int local_bytes = 0;               ///< per thread (spills, stack arrays)
+  int const_bytes = 0;               ///< __constant__ memory the kernel uses
+  int max_threads_per_block = 0;     ///< after registers and __launch_bounds__
+  int ptx_version = 0;               ///< e.g. 90 for PTX ISA 9.0
+  int binary_version = 0;            ///< e.g. 90 for sm_90
+  int max_dynamic_shared_bytes = 0;  ///< currently allowed; launches raise it as needed
 };
 
 namespace detail {
@@ -144,6 +144,7 @@ class Kernel {
   /// Launches with a ready parameter buffer (one pointer per parameter); no argument check.
   void launch_packed(const LaunchConfig& config, void** params) const;
 
+  /// For Module: a kernel over its resolved state. Users get kernels from Module::kernel.
   explicit Kernel(std::shared_ptr<const detail::KernelState> state);
 
  private:

@@ -59,11 +59,15 @@ class DeviceBuffer {
   /// Uninitialized device memory for `count` elements; synchronous allocation.
   explicit DeviceBuffer(std::size_t count) : alloc_(count * sizeof(T)), count_(count) {}
 
+  /// Elements of T.
   std::size_t size() const { return count_; }
+  /// Bytes: size() * sizeof(T).
   std::size_t size_bytes() const { return count_ * sizeof(T); }
+  /// True when the buffer holds no element (default-constructed or moved from).
   bool empty() const { return count_ == 0; }
   /// The device address, as the kernel sees it.
   DevicePtr ptr() const { return alloc_.ptr(); }
+  /// Where the device address is, for a raw argument list that takes its address.
   const DevicePtr* ptr_address() const { return alloc_.ptr_address(); }
 
   /// Copies `host` to the start of the buffer; throws ArgumentError if it is longer.
@@ -74,6 +78,7 @@ class DeviceBuffer {
   void copy_from_async(std::span<const T> host, StreamHandle stream) {
     alloc_.copy_from_host_async(host.data(), host.size_bytes(), stream);
   }
+  /// Copies back into `host` on `stream`; `host` must stay alive until the stream has run it.
   void copy_to_async(std::span<T> host, StreamHandle stream) const {
     alloc_.copy_to_host_async(host.data(), host.size_bytes(), stream);
   }
@@ -116,12 +121,19 @@ class PinnedBuffer {
 
  public:
   PinnedBuffer() = default;
+  /// Uninitialized page-locked memory for `count` elements (cuMemHostAlloc).
   explicit PinnedBuffer(std::size_t count) : alloc_(count * sizeof(T)), count_(count) {}
+  /// The first element.
   T* data() const { return static_cast<T*>(alloc_.data()); }
+  /// Elements of T.
   std::size_t size() const { return count_; }
+  /// Element `i`, unchecked.
   T& operator[](std::size_t i) const { return data()[i]; }
+  /// The first element, for range-for and algorithms.
   T* begin() const { return data(); }
+  /// One past the last element.
   T* end() const { return data() + count_; }
+  /// All elements as a span, e.g. for DeviceBuffer::copy_from_async.
   std::span<T> span() const { return {data(), count_}; }
 
  private:
@@ -129,6 +141,7 @@ class PinnedBuffer {
   std::size_t count_ = 0;
 };
 
+/// The element type of a host range, without const: float for a const std::vector<float>.
 template <class Range>
 using range_value_t = std::remove_cv_t<std::ranges::range_value_t<Range>>;
 
@@ -146,8 +159,8 @@ enum class Transfer { in, out, inout };
 /// A host range copied to the device before a launch (in), back after it (out), or both.
 template <class T, Transfer direction>
 struct HostArg {
-  std::conditional_t<direction == Transfer::in, const T*, T*> data;
-  std::size_t count;
+  std::conditional_t<direction == Transfer::in, const T*, T*> data;  ///< the host range's first element
+  std::size_t count;                                                 ///< its length in elements
 };
 
 /// Copied to the device before the launch.

@@ -25,6 +25,7 @@ class Global {
   static_assert(std::is_trivially_copyable_v<T>, "Global<T> needs a trivially copyable T");
 
  public:
+  /// The variable at `address`; Module::global makes these, checked against the variable's size.
   explicit Global(DevicePtr address) : address_(address) {}
   /// Copies the variable to the host (synchronous).
   T read() const {
@@ -36,6 +37,7 @@ class Global {
   void write(const T& value) const { detail::copy_host_to_device(address_, &value, sizeof(T)); }
   /// The variable's device address, e.g. to pass to a kernel as T*.
   DevicePtr ptr() const { return address_; }
+  /// sizeof(T), the variable's size.
   static constexpr std::size_t size_bytes() { return sizeof(T); }
 
  private:
@@ -115,6 +117,7 @@ class Module {
   /// Milliseconds NVRTC took when this module was compiled (kept in the cache).
   double compile_ms() const;
 
+  /// For the engine: a module over its compiled state. Users get modules from Engine.
   explicit Module(std::shared_ptr<const detail::ModuleState> state, Origin origin);
 
  private:

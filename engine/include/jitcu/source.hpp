@@ -12,17 +12,22 @@ class Source {
   /// Reads `path` now; its path names the source in errors and quoted includes resolve
   /// relative to its folder. Throws jitcu::Error if the file cannot be read.
   static Source file(const std::string& path);
+  /// As file(const std::string&); a null `path` is an Error.
   static Source file(const char* path);
+  /// As file(const std::string&).
   static Source file(const std::filesystem::path& path);
   /// Source given as text; `name` appears in errors (quoted includes resolve against the
   /// folder part of `name`, if any, else the current directory).
   static Source string(std::string text, std::string name = "jitcu_program.cu");
 
-  // Copies share the text; no move operations, so a moved-from Source still reads the same.
+  /// Copies share the text; no move operations, so a moved-from Source still reads the same.
   Source(const Source&) = default;
+  /// Shares `other`'s text.
   Source& operator=(const Source&) = default;
 
+  /// The CUDA C++ text.
   const std::string& text() const { return data_->text; }
+  /// The name errors show: the path for a file source.
   const std::string& name() const { return data_->name; }
   /// Folder that quoted includes of the main source are resolved in (absolute, normal).
   const std::filesystem::path& directory() const { return data_->directory; }

@@ -17,15 +17,19 @@ class Stream {
  public:
   /// Creates a stream in the current context (or the default device's).
   explicit Stream(StreamSync sync = StreamSync::blocking);
+  /// Destroys the stream (work queued on it still runs); never throws.
   ~Stream();
+  /// Takes `other`'s stream; `other` is left empty.
   Stream(Stream&& other) noexcept;
+  /// Destroys this stream and takes `other`'s.
   Stream& operator=(Stream&& other) noexcept;
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 
   /// The CUstream, for LaunchConfig::stream and interop.
   StreamHandle handle() const { return handle_; }
-  operator StreamHandle() const { return handle_; }  // NOLINT: a Stream is usable where a CUstream is
+  /// The CUstream: a Stream is usable where a CUstream is.
+  operator StreamHandle() const { return handle_; }  // NOLINT(google-explicit-constructor)
   /// Waits for everything queued on it; throws CudaError if a kernel on it failed.
   void synchronize() const;
 
@@ -36,9 +40,13 @@ class Stream {
 /// A CUDA event for ordering and timing; move-only.
 class Event {
  public:
+  /// Creates an event in the current context (or the default device's).
   Event();
+  /// Destroys the event; never throws.
   ~Event();
+  /// Takes `other`'s event; `other` is left empty.
   Event(Event&& other) noexcept;
+  /// Destroys this event and takes `other`'s.
   Event& operator=(Event&& other) noexcept;
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;

@@ -11,7 +11,7 @@ namespace jitcu {
 
 /// A C++ type standing in a template argument list; make one with type<T>().
 struct TypeArg {
-  std::string_view name;
+  std::string_view name;  ///< how CUDA C++ spells the type
 };
 
 /// How CUDA C++ spells T: "float", "unsigned int", "long long", ...; a class type by its name.

@@ -14,6 +14,7 @@ namespace jitcu {
 /// The element type of a CUDA array or texture.
 enum class ChannelType { f32, s32, u32, s16, u16, s8, u8 };
 
+/// The ChannelType of T (float, 32-, 16- and 8-bit integers); other types do not compile.
 template <class T>
 constexpr ChannelType channel_type_of() {
   if constexpr (std::is_same_v<T, float>) return ChannelType::f32;
@@ -59,20 +60,25 @@ class CudaArray {
   static_assert(Channels == 1 || Channels == 2 || Channels == 4, "1, 2 or 4 channels");
 
  public:
+  /// Allocates `width` x `height` elements (height 0: a 1D array); `use` says whether surfaces may write it.
   CudaArray(std::size_t width, std::size_t height = 0, ArrayUse use = ArrayUse::texture)
       : alloc_(channel_type_of<T>(), Channels, width, height, use), width_(width), height_(height) {}
   /// Elements of T in the whole array (width x max(height, 1) x Channels).
   std::size_t size() const { return width_ * (height_ ? height_ : 1) * Channels; }
   /// Copies row-major host data in; ArgumentError unless it has size() values.
   void copy_from(std::span<const T> host) { alloc_.copy_from_host(host.data(), host.size_bytes()); }
+  /// Copies the array out to row-major host data; ArgumentError unless it has size() values.
   void copy_to(std::span<T> host) const { alloc_.copy_to_host(host.data(), host.size_bytes()); }
   /// Copies a DeviceBuffer of size() values in, device to device (synchronous); ArgumentError
   /// unless the sizes match.
   void copy_from(const DeviceBuffer<T>& device) { alloc_.copy_from_device(device.ptr(), device.size_bytes()); }
   /// Copies the whole array into a DeviceBuffer of size() values (synchronous).
   void copy_to(DeviceBuffer<T>& device) const { alloc_.copy_to_device(device.ptr(), device.size_bytes()); }
+  /// The CUarray, for interop with the driver API.
   void* handle() const { return alloc_.handle(); }
+  /// The element type as the driver sees it.
   static constexpr ChannelType channel_type() { return channel_type_of<T>(); }
+  /// Values of T per element: 1, 2 or 4.
   static constexpr int channels() { return Channels; }
 
  private:
@@ -80,16 +86,21 @@ class CudaArray {
   std::size_t width_, height_;
 };
 
+/// What a texture read outside the array returns: the edge, a wrapped or mirrored coordinate, or zero.
 enum class TextureAddress { clamp, wrap, mirror, border };
+/// Nearest element, or linear interpolation between elements (float textures).
 enum class TextureFilter { point, linear };
-enum class TextureRead { element_type, normalized_float };  // integers read as [0, 1] floats
+/// Integers read as themselves, or as floats in [0, 1] (normalized_float).
+enum class TextureRead { element_type, normalized_float };
+/// Coordinates in elements, or in [0, 1) across the array.
 enum class TextureCoordinates { unnormalized, normalized };
 
+/// How a texture object reads its array.
 struct TextureOptions {
-  TextureAddress address = TextureAddress::clamp;
-  TextureFilter filter = TextureFilter::point;
-  TextureRead read = TextureRead::element_type;
-  TextureCoordinates coordinates = TextureCoordinates::unnormalized;
+  TextureAddress address = TextureAddress::clamp;                     ///< out-of-range coordinates
+  TextureFilter filter = TextureFilter::point;                        ///< point or linear filtering
+  TextureRead read = TextureRead::element_type;                       ///< integers as such or normalized
+  TextureCoordinates coordinates = TextureCoordinates::unnormalized;  ///< element or normalized coordinates
 };
 
 /// A texture object; pass it to a kernel where it takes a cudaTextureObject_t. Move-only.
@@ -104,13 +115,17 @@ class TextureObject {
   static TextureObject over_buffer(const DeviceBuffer<T>& buffer, const TextureOptions& options = {}) {
     return TextureObject(create_for_linear(buffer.ptr(), buffer.size_bytes(), channel_type_of<T>(), Channels, options));
   }
+  /// Destroys the texture object; never throws.
   ~TextureObject();
+  /// Takes `other`'s texture object; `other` is left empty.
   TextureObject(TextureObject&& other) noexcept;
+  /// Destroys this texture object and takes `other`'s.
   TextureObject& operator=(TextureObject&& other) noexcept;
   TextureObject(const TextureObject&) = delete;
   TextureObject& operator=(const TextureObject&) = delete;
   /// The cudaTextureObject_t value.
   unsigned long long handle() const { return handle_; }
+  /// Where the handle is, for a raw argument list that takes its address.
   const unsigned long long* handle_address() const { return &handle_; }
 
  private:
@@ -125,14 +140,20 @@ class TextureObject {
 /// with surf2Dwrite. Pass it where a kernel takes a cudaSurfaceObject_t. Move-only.
 class SurfaceObject {
  public:
+  /// Over `array`, which must have been made with ArrayUse::texture_and_surface.
   template <class T, int Channels>
   explicit SurfaceObject(const CudaArray<T, Channels>& array) : handle_(create(array.handle())) {}
+  /// Destroys the surface object; never throws.
   ~SurfaceObject();
+  /// Takes `other`'s surface object; `other` is left empty.
   SurfaceObject(SurfaceObject&& other) noexcept;
+  /// Destroys this surface object and takes `other`'s.
   SurfaceObject& operator=(SurfaceObject&& other) noexcept;
   SurfaceObject(const SurfaceObject&) = delete;
   SurfaceObject& operator=(const SurfaceObject&) = delete;
+  /// The cudaSurfaceObject_t value.
   unsigned long long handle() const { return handle_; }
+  /// Where the handle is, for a raw argument list that takes its address.
   const unsigned long long* handle_address() const { return &handle_; }
 
  private:

@@ -20,7 +20,7 @@ struct ElementwiseSpec {
   /// Statements run once for each i in [0, n), e.g. "c[i] = a[i] * b[i]"; `i` and `n` are
   /// long long. A pointer used only as p[i] gets 16-byte vector loads and stores.
   std::string operation{};
-  /// Code placed ahead of the kernel: #include lines, __device__ helper functions, structs.
+  /// Code placed ahead of the kernel: `#include` lines, __device__ helper functions, structs.
   std::string preamble{};
   /// The kernel's name (a C identifier): shown in errors, `jitcu cache ls` and profilers.
   std::string name = "elementwise";

@@ -33,7 +33,7 @@ struct ReductionSpec {
   std::string reduce_type{};
   /// The result's type; empty: reduce_type.
   std::string output_type{};
-  /// Code placed ahead of the kernel: #include lines, __device__ helpers, structs.
+  /// Code placed ahead of the kernel: `#include` lines, __device__ helpers, structs.
   std::string preamble{};
   /// The kernel's name (a C identifier).
   std::string name = "reduction";
@@ -103,13 +103,15 @@ class Reduction {
   LaunchConfig config_for(std::uint64_t n, StreamHandle stream = nullptr) const;
   /// The compiled kernel: `params`, then output, partials, counter, n.
   const Kernel& kernel() const { return generated_.kernel; }
+  /// The module the kernel is in.
   const Module& module() const { return generated_.module; }
   /// The generated CUDA C++, as kept in the cache entry's source.cu.
   const std::string& source() const { return generated_.source; }
   /// Elements a thread reads per vector step; 1 when nothing is vectorized.
   int vector_width() const { return vector_width_; }
-  /// Bytes of reduce_type and output_type on the device.
+  /// Bytes of reduce_type on the device.
   std::uint32_t reduce_type_bytes() const { return reduce_bytes_; }
+  /// Bytes of output_type on the device.
   std::uint32_t output_type_bytes() const { return output_bytes_; }
 
   /// The CUDA C++ that the constructor would compile, without compiling it.

@@ -30,8 +30,9 @@ struct ScanSpec {
   std::string op = "a + b";
   /// The neutral element of op: "0" for sums, "-INFINITY" for max; exclusive scans start with it.
   std::string neutral = "0";
+  /// Inclusive (element i included in output i) or exclusive (starting from neutral).
   ScanKind kind = ScanKind::inclusive;
-  /// Code placed ahead of the kernel: #include lines, __device__ helpers, structs.
+  /// Code placed ahead of the kernel: `#include` lines, __device__ helpers, structs.
   std::string preamble{};
   /// The kernel's name (a C identifier).
   std::string name = "scan";
@@ -74,6 +75,7 @@ class Scan {
 
   /// The compiled kernel.
   const Kernel& kernel() const { return generated_.kernel; }
+  /// The module the kernel is in.
   const Module& module() const { return generated_.module; }
   /// The generated CUDA C++, as kept in the cache entry's source.cu.
   const std::string& source() const { return generated_.source; }

@@ -13,12 +13,14 @@ namespace jitcu::kernels {
 
 /// Host-side stand-in for CUDA's __half: the same 16 bits; DeviceBuffer<Half> is a __half*.
 struct Half {
-  std::uint16_t bits = 0;
+  std::uint16_t bits = 0;  ///< the IEEE binary16 bits
+  /// Equal bits (so +0 and -0 differ, and a NaN equals its own bits).
   friend bool operator==(Half, Half) = default;
 };
 /// Host-side stand-in for CUDA's __nv_bfloat16: the same 16 bits.
 struct BFloat16 {
-  std::uint16_t bits = 0;
+  std::uint16_t bits = 0;  ///< the bfloat16 bits: a float's upper half
+  /// Equal bits (so +0 and -0 differ, and a NaN equals its own bits).
   friend bool operator==(BFloat16, BFloat16) = default;
 };
 
