@@ -4,7 +4,7 @@
 
 #include "ptxas_info.hpp"
 
-#include <jitcu/cache/log.hpp>
+#include <jitcu/base/log.hpp>
 
 #include <doctest/doctest.h>
 #include <spdlog/sinks/base_sink.h>

@@ -49,5 +49,6 @@ TEST_CASE("4 threads, 3 keys, compile and compile_async, a cap that evicts under
   threads.clear();  // joins
   CHECK(modules == 24);
   CHECK(wrong == 0);
-  for (const auto& result : engine_in(cache).store().verify()) CHECK_MESSAGE(result.ok, result.problem);
+  auto checker = engine_in(cache);
+  for (const auto& result : checker.store().disk()->verify()) CHECK_MESSAGE(result.ok, result.problem);
 }
