@@ -42,6 +42,7 @@ class RedisServer {
   /// Starts the server (again, on the same socket) and waits until it answers PING (5 s at most).
   void start() {
     if (pid_ > 0) return;
+    std::filesystem::create_directories(dir_);
     std::vector<std::string> args{"redis-server", "--port", "0", "--unixsocket", socket().string(),
                                   "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
                                   "--dir", dir_.string(), "--logfile", (dir_ / "redis.log").string(),
