@@ -1,6 +1,7 @@
 // jitcu cache remote | push: the Redis tier (docs/remote-cache.md) as this machine sees it.
 #include "commands.hpp"
 #include "format.hpp"
+#include "remote_status.hpp"
 
 #include <jitcu/cache/redis_tier.hpp>
 
@@ -42,53 +43,49 @@ std::unique_ptr<cache::RedisTier> open_remote(const RemoteArgs& args) {
   }
 }
 
+/// What `jitcu cache remote`, `jitcu info` and `jitcu cache stats` show of a tier.
+json status_of(cache::RedisTier& remote, std::vector<std::pair<cache::Key, std::uint64_t>>* entries = nullptr) {
+  json status{{"remote", remote.describe()}, {"namespace", remote.config().name_space},
+              {"signed", !remote.config().secret.empty()}};
+  std::string problem;
+  const auto latency = remote.ping(&problem);
+  status["answers"] = latency.has_value();
+  if (!latency) {
+    status["problem"] = problem;
+    return status;
+  }
+  status["ping_us"] = latency->count();
+  std::uint64_t count = 0, bytes = 0;
+  if (remote.list([&](const cache::Key& key, std::uint64_t size) {
+        ++count;
+        bytes += size;
+        if (entries) entries->emplace_back(key, size);
+      })) {
+    status["entries"] = count;
+    status["total_size_bytes"] = bytes;
+  }
+  if (const auto stats = remote.stats()) status["stats"] = *stats;
+  return status;
+}
+
 Exit run_remote(const RemoteArgs& args) {
   const auto remote = open_remote(args);
-  std::string problem;
-  const auto latency = remote->ping(&problem);
-  const auto stats = latency ? remote->stats() : std::nullopt;
   std::vector<std::pair<cache::Key, std::uint64_t>> entries;
-  std::uint64_t total_bytes = 0;
-  const bool listed = latency && remote->list([&](const cache::Key& key, std::uint64_t size) {
-    entries.emplace_back(key, size);
-    total_bytes += size;
-  });
+  json status = status_of(*remote, &entries);
+  const Exit exit = status["answers"].get<bool>() ? Exit::ok : Exit::failed;
   if (args.json) {
-    json document{{"remote", remote->describe()},
-                  {"namespace", remote->config().name_space},
-                  {"signed", !remote->config().secret.empty()},
-                  {"answers", latency.has_value()}};
-    if (latency) document["ping_us"] = latency->count();
-    else document["problem"] = problem;
-    if (stats) document["stats"] = *stats;
-    if (listed) {
-      document["entry_count"] = entries.size();
-      document["total_size_bytes"] = total_bytes;
-    }
-    if (listed && args.list) {
+    if (args.list) {
       json list = json::array();
       for (const auto& [key, size] : entries) list.push_back({{"key", key.hex()}, {"size_bytes", size}});
-      document["entries"] = list;
+      status["entry_list"] = list;
     }
-    print_json(document);
-    return latency ? Exit::ok : Exit::failed;
+    print_json(status);
+    return exit;
   }
-  fmt::print("remote      {} (namespace '{}', {})\n", remote->describe(), remote->config().name_space,
-             remote->config().secret.empty() ? "not signed: JITCU_CACHE_SECRET is unset" : "HMAC-signed");
-  if (!latency) {
-    fmt::print("answers     no: {}\n", problem);
-    return Exit::failed;
-  }
-  fmt::print("answers     yes, PING in {:.3f} ms\n", static_cast<double>(latency->count()) / 1000.0);
-  if (listed) fmt::print("entries     {} ({})\n", entries.size(), human_size(total_bytes));
-  if (stats)
-    fmt::print("fleet       {} hits, {} misses, {} refused values, {} puts; {} read, {} written\n", stats->at("hits"),
-               stats->at("misses"), stats->at("errors"), stats->at("puts"),
-               human_size(static_cast<std::uint64_t>(stats->at("bytes_read"))),
-               human_size(static_cast<std::uint64_t>(stats->at("bytes_written"))));
+  print_remote_status(status, 14);
   if (args.list)
     for (const auto& [key, size] : entries) fmt::print("{}  {}\n", key.hex(), human_size(size));
-  return Exit::ok;
+  return exit;
 }
 
 Exit run_push(const RemoteArgs& args, const GlobalOptions& global) {
@@ -130,6 +127,43 @@ Exit run_push(const RemoteArgs& args, const GlobalOptions& global) {
 }
 
 }  // namespace
+
+json remote_status() {
+  const char* url = std::getenv("JITCU_REMOTE_CACHE");
+  if (url == nullptr || *url == '\0') return nullptr;
+  try {
+    cache::RedisTier remote(cache::RedisConfig::from_env(url));
+    return status_of(remote);
+  } catch (const std::invalid_argument& error) {
+    return {{"remote", url}, {"answers", false}, {"problem", error.what()}};
+  }
+}
+
+void print_remote_status(const json& status, int label_width) {
+  if (status.is_null()) return;
+  const auto line = [&](std::string_view label, const std::string& text) {
+    fmt::print("{:<{}}{}\n", label, label_width, text);
+  };
+  if (!status["answers"].get<bool>()) {
+    line("remote", fmt::format("{}: does not answer: {}", status["remote"].get<std::string>(),
+                               status["problem"].get<std::string>()));
+    return;
+  }
+  line("remote", fmt::format("{} (namespace '{}', {}), PING {:.3f} ms", status["remote"].get<std::string>(),
+                             status["namespace"].get<std::string>(), status["signed"].get<bool>() ? "signed" : "not signed",
+                             status["ping_us"].get<double>() / 1000.0));
+  if (status.contains("entries"))
+    line("remote size", fmt::format("{} entries, {}", status["entries"].get<std::uint64_t>(),
+                                     human_size(status["total_size_bytes"].get<std::uint64_t>())));
+  if (status.contains("stats")) {
+    const json& stats = status["stats"];
+    line("fleet", fmt::format("{} hits, {} misses, {} refused values, {} puts; {} read, {} written",
+                                     stats["hits"].get<std::int64_t>(), stats["misses"].get<std::int64_t>(),
+                                     stats["errors"].get<std::int64_t>(), stats["puts"].get<std::int64_t>(),
+                                     human_size(stats["bytes_read"].get<std::uint64_t>()),
+                                     human_size(stats["bytes_written"].get<std::uint64_t>())));
+  }
+}
 
 Command add_remote_command(CLI::App& cache, const GlobalOptions&) {
   auto args = std::make_shared<RemoteArgs>();

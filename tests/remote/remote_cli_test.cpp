@@ -63,17 +63,22 @@ TEST_CASE("jitcu cache push warms Redis from a local cache; cache remote shows i
   CHECK(shown.exit_code == 0);
   const auto document = json_of(shown);
   CHECK(document["answers"] == true);
-  CHECK(document["entry_count"] == 2);
-  CHECK(document["entries"].size() == 2);
+  CHECK(document["entries"] == 2);
+  CHECK(document["entry_list"].size() == 2);
   CHECK(document["stats"]["hits"] == 1);
   CHECK(document["stats"]["puts"] == 2);
   const auto text = jitcu_tool({"cache", "remote"}, env);
-  CHECK(text.output.find("answers     yes, PING in") != std::string::npos);
-  CHECK(text.output.find("entries     2") != std::string::npos);
+  CHECK(text.output.find("PING") != std::string::npos);
+  CHECK(text.output.find("remote size   2 entries") != std::string::npos);
+  CHECK(text.output.find("fleet         1 hits") != std::string::npos);
+  const auto info = jitcu_tool({"info"}, env);  // the probe compile is one more put
+  CHECK(info.output.find("remote        " + server.url().substr(0, 0) + "redis unix:") != std::string::npos);
+  const auto stats = jitcu_tool({"cache", "stats", "--json"}, env);
+  CHECK(json_of(stats)["remote"]["answers"] == true);
 
   const auto down = jitcu_tool({"cache", "remote", "--remote", nowhere}, env);
   CHECK(down.exit_code == 1);
-  CHECK(down.output.find("answers     no") != std::string::npos);
+  CHECK(down.output.find("does not answer") != std::string::npos);
   const auto unset = jitcu_tool({"cache", "remote"}, {{"JITCU_REMOTE_CACHE", ""}});
   CHECK(unset.exit_code == 1);
   CHECK(unset.output.find("no remote cache") != std::string::npos);
