@@ -22,9 +22,13 @@ namespace {
 using detail::Command;
 using detail::Reply;
 
-// GETEX refreshes the TTL of a hit; the counters are best effort (pcall: a full Redis still
-// answers reads).
-constexpr const char* k_get_script = R"(local v = redis.call('GETEX', KEYS[1], 'EX', ARGV[1])
+// GETEX refreshes the TTL of a hit; a value above the size limit is not sent (-1); the
+// counters are best effort (pcall: a full Redis still answers reads).
+constexpr const char* k_get_script = R"(if redis.call('STRLEN', KEYS[1]) > tonumber(ARGV[2]) then
+  redis.pcall('HINCRBY', KEYS[2], 'errors', 1)
+  return -1
+end
+local v = redis.call('GETEX', KEYS[1], 'EX', ARGV[1])
 if v then
   redis.pcall('HINCRBY', KEYS[2], 'hits', 1)
   redis.pcall('HINCRBY', KEYS[2], 'bytes_read', string.len(v))
@@ -258,9 +262,15 @@ void RedisTier::count_error() {
 
 std::optional<Entry> RedisTier::get(const Key& key, const BlobSelection& blobs) {
   const std::string ttl = std::to_string(config_.ttl.count());
+  const std::string limit = std::to_string(config_.max_value_bytes);
   const auto reply =
-      link_->redis.run(Command{"EVAL", k_get_script, "2", entry_key(key), config_.name_space + ":stats", ttl});
+      link_->redis.run(Command{"EVAL", k_get_script, "2", entry_key(key), config_.name_space + ":stats", ttl, limit});
   if (!reply || (*reply)->type == REDIS_REPLY_NIL) return std::nullopt;
+  if ((*reply)->type == REDIS_REPLY_INTEGER) {
+    link_->redis.report("too large", fmt::format("entry {} in Redis is above the limit of {} bytes: not read; a miss",
+                                                 key.short_hex(), config_.max_value_bytes));
+    return std::nullopt;
+  }
   if ((*reply)->type != REDIS_REPLY_STRING) {
     link_->redis.report("rejected", fmt::format("entry {}: an unexpected reply; a miss", key.short_hex()));
     return std::nullopt;

@@ -13,6 +13,11 @@
 #include <doctest/doctest.h>
 #include <spdlog/sinks/base_sink.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -472,6 +477,32 @@ TEST_CASE("an entry above the size limit is not sent; one warning") {
   const Key small = key_named("small");
   tier.put(small, sample_entry(small));
   CHECK(tier.get(small, BlobSelection::all()));
+
+  // A huge value put there by someone else is not even read.
+  server.command({"SET", "jitcu:entry:" + key.hex(), std::string(3 << 20, 'x')});
+  CHECK_FALSE(tier.get(key, BlobSelection::all()));
+  CHECK(warnings.count("above the limit") == 1);  // one kind of problem: still one warning
+  CHECK(tier.stats()->at("errors") == 1);
+}
+
+TEST_CASE("over TCP on a free localhost port, in another database") {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+  const std::string port = std::to_string(ntohs(address.sin_port));
+  ::close(fd);
+  TempDir dir("jitcu-redis");
+  RedisServer server(dir.path(), {"--port", port, "--bind", "127.0.0.1"});
+  RedisTier tier(RedisConfig::from_url("redis://127.0.0.1:" + port + "/2"));
+  const Key key = key_named("tcp");
+  tier.put(key, sample_entry(key));
+  CHECK(tier.get(key, BlobSelection::all()));
+  CHECK(tier.ping());
+  CHECK(server.command({"DBSIZE"})->integer == 0);  // database 0 holds nothing: it went to 2
 }
 
 }  // TEST_SUITE
