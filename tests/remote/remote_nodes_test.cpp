@@ -153,6 +153,42 @@ TEST_CASE("Redis killed while nodes compile: every node finishes with right kern
   }
 }
 
+TEST_CASE("Redis blocked, full, or asking for a password: the node compiles with one warning") {
+  TempDir dir("jitcu-remote");
+  RedisServer server(dir / "redis", {"--requirepass", "hunter2"});
+  const std::string socket = server.socket().string();
+
+  const auto no_password = run_node(dir / "a", "unix://" + socket, {"1", "2"});
+  INFO(no_password.output);
+  CHECK(no_password.exit_code == 0);
+  CHECK(no_password.origins == std::map<std::string, std::string>{{"1", "compiled"}, {"2", "compiled"}});
+  CHECK(count(no_password.output, "[warning]") == 1);
+  CHECK(count(no_password.output, "NOAUTH") == 1);
+
+  server.command({"CONFIG", "SET", "maxmemory-policy", "noeviction"}, "hunter2");
+  server.command({"CONFIG", "SET", "maxmemory", "100kb"}, "hunter2");  // below what Redis itself uses
+  const auto full = run_node(dir / "b", "unix://:hunter2@" + socket, {"1", "2"});
+  INFO(full.output);
+  CHECK(full.exit_code == 0);
+  CHECK(full.origins == std::map<std::string, std::string>{{"1", "compiled"}, {"2", "compiled"}});
+  CHECK(count(full.output, "[warning]") == 1);
+  CHECK(count(full.output, "OOM") == 1);
+  server.command({"CONFIG", "SET", "maxmemory", "0"}, "hunter2");
+
+  auto sleeper = std::async(std::launch::async, [&] { server.command({"DEBUG", "SLEEP", "4"}, "hunter2"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto start = Clock::now();
+  const auto blocked = run_node(dir / "c", "unix://:hunter2@" + socket + "?timeout_ms=300", {"1", "2"});
+  const double blocked_s = seconds_since(start);
+  sleeper.get();
+  INFO(blocked.output);
+  CHECK(blocked.exit_code == 0);
+  CHECK(blocked.origins == std::map<std::string, std::string>{{"1", "compiled"}, {"2", "compiled"}});
+  CHECK(count(blocked.output, "[warning]") == 1);
+  CHECK(count(blocked.output, "no answer within 300 ms") == 1);
+  MESSAGE("a node against a blocked Redis finished in " << blocked_s << " s (the sleep: 4 s)");
+}
+
 TEST_CASE("a value altered inside Redis is not loaded: the node compiles") {
   TempDir dir("jitcu-remote");
   RedisServer server(dir / "redis");
