@@ -1,5 +1,6 @@
 #include <jitcu/base/log.hpp>
 #include <jitcu/cache/redis_tier.hpp>
+#include <jitcu/cache/signature.hpp>
 #include <jitcu/cache/tiered_store.hpp>
 
 #include "redis_link.hpp"
@@ -186,7 +187,7 @@ RedisConfig RedisConfig::from_env(std::string_view url) {
   RedisConfig config = from_url(url);
   const char* space = std::getenv("JITCU_REMOTE_NAMESPACE");
   if (space && *space && url.find("namespace=") == std::string_view::npos) config.name_space = space;
-  if (const char* secret = std::getenv("JITCU_CACHE_SECRET"); secret && *secret) config.secret = secret;
+  if (std::optional<std::string> secret = secret_from_env()) config.secret = *secret;
   return config;
 }
 
@@ -377,10 +378,12 @@ std::optional<RemoteStats> RedisTier::stats() {
   return counters;
 }
 
-std::shared_ptr<Tier> open_remote_tier(const std::string& url) {
-  if (url.empty()) return nullptr;
+std::shared_ptr<Tier> open_remote_tier(const StoreConfig& store) {
+  if (store.remote.empty()) return nullptr;
   try {
-    return std::make_shared<RedisTier>(RedisConfig::from_env(url));
+    RedisConfig config = RedisConfig::from_env(store.remote);
+    if (store.secret) config.secret = *store.secret;
+    return std::make_shared<RedisTier>(std::move(config));
   } catch (const std::invalid_argument& error) {
     jitcu::log().warn("JITCU_REMOTE_CACHE: {}; the cache stays local", error.what());
     return nullptr;

@@ -1,14 +1,9 @@
 #include "redis_value.hpp"
 
 #include <jitcu/cache/record.hpp>
+#include <jitcu/cache/signature.hpp>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-#include <array>
 #include <cstdint>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -18,22 +13,13 @@ namespace {
 //   magic "jitcu-redis\n", one byte: 0 plain, 1 signed
 //   u64 record size, record (encode_record)
 //   u32 blob count, then per blob: u32 name size, name, u64 size, bytes
-//   signed: 32 bytes of HMAC-SHA256(secret, everything before them)
+//   signed: sign_entry(secret, record, entry) (signature.hpp), 64 hex digits: the HMAC-SHA256 a
+//   shared disk folder's entries carry too, over the record and every blob
 // Integers are little-endian.
 constexpr std::string_view k_magic = "jitcu-redis\n";
 constexpr char k_plain = 0;
 constexpr char k_signed = 1;
-constexpr std::size_t k_mac_bytes = 32;
-
-using Mac = std::array<unsigned char, k_mac_bytes>;
-
-Mac hmac(std::string_view secret, std::string_view bytes) {
-  Mac mac{};
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(bytes.data()),
-       bytes.size(), mac.data(), &size);
-  return mac;
-}
+constexpr std::size_t k_signature_chars = 64;
 
 template <class Number>
 void append_number(std::string& out, Number value) {
@@ -83,21 +69,11 @@ class Reader {
 
 DecodedValue refused(std::string problem) { return {std::nullopt, std::move(problem)}; }
 
-/// The value without its trailer when it is signed and the trailer is right; else a problem.
-std::optional<std::string_view> checked_body(std::string_view bytes, std::string_view secret, std::string* problem) {
-  const bool is_signed = bytes.size() > k_magic.size() && bytes[k_magic.size()] == k_signed;
-  if (secret.empty()) return is_signed && bytes.size() >= k_mac_bytes ? bytes.substr(0, bytes.size() - k_mac_bytes) : bytes;
-  if (!is_signed || bytes.size() < k_magic.size() + 1 + k_mac_bytes) {
-    *problem = "not signed, and JITCU_CACHE_SECRET is set";
-    return std::nullopt;
-  }
-  const std::string_view body = bytes.substr(0, bytes.size() - k_mac_bytes);
-  const Mac expected = hmac(secret, body);
-  if (CRYPTO_memcmp(expected.data(), bytes.data() + body.size(), k_mac_bytes) != 0) {
-    *problem = "its HMAC does not match (another secret, or altered)";
-    return std::nullopt;
-  }
-  return body;
+/// The value without its signature, and the signature ("" when not signed).
+std::pair<std::string_view, std::string_view> split_signature(std::string_view bytes) {
+  const bool is_signed = bytes.size() > k_magic.size() + k_signature_chars && bytes[k_magic.size()] == k_signed;
+  if (!is_signed) return {bytes, {}};
+  return {bytes.substr(0, bytes.size() - k_signature_chars), bytes.substr(bytes.size() - k_signature_chars)};
 }
 
 }  // namespace
@@ -105,7 +81,8 @@ std::optional<std::string_view> checked_body(std::string_view bytes, std::string
 std::string encode_value(const Entry& entry, std::string_view secret) {
   std::string out(k_magic);
   out.push_back(secret.empty() ? k_plain : k_signed);
-  append_sized(out, encode_record(entry.record));
+  const std::string record = encode_record(entry.record);
+  append_sized(out, record);
   append_number<std::uint32_t>(out, static_cast<std::uint32_t>(entry.record.blobs.size()));
   for (const BlobRef& ref : entry.record.blobs) {
     const auto found = entry.blobs.find(ref.name);
@@ -114,10 +91,7 @@ std::string encode_value(const Entry& entry, std::string_view secret) {
     out.append(ref.name);
     append_sized(out, found->second);
   }
-  if (!secret.empty()) {
-    const Mac mac = hmac(secret, out);
-    out.append(reinterpret_cast<const char*>(mac.data()), mac.size());
-  }
+  if (!secret.empty()) out.append(sign_entry(secret, record, entry));
   return out;
 }
 
@@ -125,11 +99,11 @@ DecodedValue decode_value(std::string_view bytes, const Key& key, std::string_vi
   if (!bytes.starts_with(k_magic) || bytes.size() == k_magic.size()) return refused("not a jitcu value");
   const char kind = bytes[k_magic.size()];
   if (kind != k_plain && kind != k_signed) return refused("not a jitcu value");
-  std::string problem;
-  const std::optional<std::string_view> body = checked_body(bytes, secret, &problem);
-  if (!body) return refused(problem);
+  // Without a secret a signature is not checked (nothing to check it with); with one it must be right.
+  const auto [body, signature] = split_signature(bytes);
+  if (!secret.empty() && signature.empty()) return refused("not signed, and JITCU_CACHE_SECRET is set");
 
-  Reader reader(body->substr(k_magic.size() + 1));
+  Reader reader(body.substr(k_magic.size() + 1));
   const std::string_view record_bytes = reader.bytes(reader.number<std::uint64_t>("the record size"), "the record");
   if (!reader.ok()) return refused(reader.problem());
   DecodedRecord decoded = decode_record(record_bytes, &key);
@@ -148,6 +122,8 @@ DecodedValue decode_value(std::string_view bytes, const Key& key, std::string_vi
   }
   if (!reader.ok()) return refused(reader.problem());
   if (!reader.at_end()) return refused("bytes after the last blob");
+  if (!secret.empty() && !same_signature(signature, sign_entry(secret, record_bytes, entry)))
+    return refused("its HMAC does not match (another secret, or altered)");
   return {std::move(entry), {}};
 }
 

@@ -18,9 +18,9 @@ struct DecodedValue {
   std::string problem;  // empty when entry is set
 };
 
-/// Checks and decodes a value: with a secret, first its HMAC (constant-time compare; a value
-/// without one is refused); then the record (its checksum, that it is the record of `key`)
-/// and every blob against it.
+/// Checks and decodes a value: the record (its checksum, that it is the record of `key`), every
+/// blob against it and, with a secret, its HMAC (sign_entry, compared in constant time; a value
+/// without one is refused). Bounds are checked before every read: any bytes are safe to decode.
 DecodedValue decode_value(std::string_view bytes, const Key& key, std::string_view secret);
 
 }  // namespace jitcu::cache::detail

@@ -197,7 +197,7 @@ std::shared_ptr<Tier> open_local_tier(const StoreConfig& config) {
 
 std::shared_ptr<TieredStore> open_store(const StoreConfig& config) {
   std::vector<std::shared_ptr<Tier>> tiers{open_local_tier(config)};
-  if (auto remote = open_remote_tier(config.remote)) tiers.push_back(std::move(remote));
+  if (auto remote = open_remote_tier(config)) tiers.push_back(std::move(remote));
   return std::make_shared<TieredStore>(std::move(tiers));
 }
 

@@ -152,8 +152,10 @@ TEST_CASE("JITCU_REMOTE_NAMESPACE and JITCU_CACHE_SECRET come from the environme
 
 TEST_CASE("a malformed JITCU_REMOTE_CACHE is warned about once and the cache stays local") {
   WarningLog warnings;
-  CHECK(open_remote_tier("") == nullptr);
-  CHECK(open_remote_tier("redis//oops") == nullptr);
+  CHECK(open_remote_tier(StoreConfig{}) == nullptr);
+  StoreConfig config;
+  config.remote = "redis//oops";
+  CHECK(open_remote_tier(config) == nullptr);
   CHECK(warnings.count("'redis//oops'") == 1);
 }
 

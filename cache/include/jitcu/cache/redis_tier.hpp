@@ -32,15 +32,15 @@ struct RedisConfig {
   std::chrono::milliseconds lock_wait{60'000};             // the longest a node waits for another's compile
   std::chrono::milliseconds lock_poll{25};
   std::uint64_t max_value_bytes = 64ull << 20;  // larger entries are not sent
-  std::string secret;                           // non-empty: values are HMAC-SHA256 signed and checked
+  std::string secret;  // non-empty: values are signed (sign_entry, HMAC-SHA256) and checked
 
   /// Parses redis://[[user]:password@]host[:port][/db], unix:///path.sock or
   /// redis+unix:///path.sock, each optionally followed by ?name=value&... to set namespace,
   /// connect_timeout_ms, timeout_ms, ttl_s, backoff_ms, lock_expiry_ms, lock_wait_ms,
   /// max_value (a size: "64M"). Throws std::invalid_argument naming the URL and what is wrong.
   static RedisConfig from_url(std::string_view url);
-  /// from_url, with JITCU_REMOTE_NAMESPACE and JITCU_CACHE_SECRET from the environment (the URL's
-  /// namespace wins over the variable).
+  /// from_url, with JITCU_REMOTE_NAMESPACE and JITCU_CACHE_SECRET (secret_from_env) from the
+  /// environment (the URL's namespace wins over the variable).
   static RedisConfig from_env(std::string_view url);
   /// "redis unix:/path/redis.sock" or "redis host:port/db": no password.
   std::string describe() const;
@@ -87,8 +87,10 @@ class RedisTier final : public Tier {
   std::shared_ptr<Link> link_;  // shared with held locks, which may outlive the tier
 };
 
-/// The remote tier a StoreConfig names ("" : none); a URL that cannot be parsed is warned about
-/// (naming it) and gives none: the cache stays local.
-std::shared_ptr<Tier> open_remote_tier(const std::string& url);
+struct StoreConfig;
+
+/// The remote tier `store.remote` names (none when empty), signing with `store.secret`; a URL
+/// that cannot be parsed is warned about (naming it) and gives none: the cache stays local.
+std::shared_ptr<Tier> open_remote_tier(const StoreConfig& store);
 
 }  // namespace jitcu::cache
