@@ -2,6 +2,7 @@
 #include "commands.hpp"
 #include "entry_view.hpp"
 #include "format.hpp"
+#include "remote_status.hpp"
 
 #include <memory>
 
@@ -90,6 +91,7 @@ Exit run_stats(const JsonFlag& flag, const GlobalOptions& global) {
                 {"entries", stats.entries},
                 {"total_size_bytes", stats.total_size_bytes},
                 {"max_size_bytes", stats.max_size_bytes},
+                {"remote", remote_status()},
                 {"note", k_stats_note}});
     return Exit::ok;
   }
@@ -103,6 +105,7 @@ Exit run_stats(const JsonFlag& flag, const GlobalOptions& global) {
              stats.total_size_bytes, percent);
   fmt::print("cap         {} (JITCU_CACHE_MAX_SIZE; least recently used entries go first)\n",
              human_size(stats.max_size_bytes));
+  print_remote_status(remote_status(), 12);
   fmt::print("note: {}\n", k_stats_note);
   return Exit::ok;
 }

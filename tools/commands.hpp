@@ -15,5 +15,7 @@ Command add_verify_command(CLI::App& cache, const GlobalOptions& global);    // 
 Command add_prune_command(CLI::App& cache, const GlobalOptions& global);     // cache_maintenance.cpp
 Command add_clear_command(CLI::App& cache, const GlobalOptions& global);     // cache_maintenance.cpp
 Command add_explain_command(CLI::App& cache, const GlobalOptions& global);   // explain.cpp
+Command add_remote_command(CLI::App& cache, const GlobalOptions& global);    // cache_remote.cpp
+Command add_push_command(CLI::App& cache, const GlobalOptions& global);      // cache_remote.cpp
 
 }  // namespace jitcu::tool

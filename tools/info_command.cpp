@@ -2,6 +2,7 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "entry_view.hpp"
+#include "remote_status.hpp"
 
 #include <jitcu/device.hpp>
 #include <jitcu/engine.hpp>
@@ -98,6 +99,7 @@ Exit run_info(const InfoArgs& args, const GlobalOptions& global) {
   const std::string dir = cache_dir(global).string();
   const auto disk = open_cache(global);
   const cache::DiskStats stats = disk ? disk->stats() : cache::DiskStats{0, 0, cache_cap_bytes()};
+  const json remote = remote_status();
 
   if (args.json) {
     json device_list = json::array();
@@ -111,7 +113,8 @@ Exit run_info(const InfoArgs& args, const GlobalOptions& global) {
                 {"devices", device_list},
                 {"default_arch", arch},
                 {"cache", {{"dir", dir}, {"entries", stats.entries}, {"total_size_bytes", stats.total_size_bytes},
-                           {"max_size_bytes", stats.max_size_bytes}}}});
+                           {"max_size_bytes", stats.max_size_bytes}}},
+                {"remote", remote}});
     return Exit::ok;
   }
   fmt::print("jitcu         {}\n", jitcu::version());
@@ -131,6 +134,7 @@ Exit run_info(const InfoArgs& args, const GlobalOptions& global) {
   fmt::print("cache dir     {}\n", dir);
   fmt::print("cache         {} entr{}, {} of a {} cap\n", stats.entries, stats.entries == 1 ? "y" : "ies", human_size(stats.total_size_bytes),
              human_size(stats.max_size_bytes));
+  print_remote_status(remote, 14);
   return Exit::ok;
 }
 

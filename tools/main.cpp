@@ -70,7 +70,7 @@ CLI::App* add_cache_group(CLI::App& app, const GlobalOptions& global, std::vecto
   cache->require_subcommand(1);
   cache->fallthrough();
   for (auto add : {add_ls_command, add_show_command, add_stats_command, add_verify_command, add_prune_command,
-                   add_clear_command, add_path_command, add_explain_command}) {
+                   add_clear_command, add_path_command, add_explain_command, add_remote_command, add_push_command}) {
     commands.push_back(add(*cache, global));
   }
   return cache;

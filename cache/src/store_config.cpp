@@ -1,6 +1,7 @@
 #include <jitcu/cache/disk_tier.hpp>
 #include <jitcu/base/log.hpp>
 #include <jitcu/cache/memory_tier.hpp>
+#include <jitcu/cache/redis_tier.hpp>
 #include <jitcu/cache/signature.hpp>
 #include <jitcu/cache/tiered_store.hpp>
 
@@ -196,9 +197,7 @@ std::shared_ptr<Tier> open_local_tier(const StoreConfig& config) {
 
 std::shared_ptr<TieredStore> open_store(const StoreConfig& config) {
   std::vector<std::shared_ptr<Tier>> tiers{open_local_tier(config)};
-  if (!config.remote.empty())
-    jitcu::log().warn("JITCU_REMOTE_CACHE='{}': this build of jitcu has no remote tier; the cache stays local",
-                      config.remote);
+  if (auto remote = open_remote_tier(config)) tiers.push_back(std::move(remote));
   return std::make_shared<TieredStore>(std::move(tiers));
 }
 

@@ -68,6 +68,7 @@ cache::StoreConfig store_config(const EngineOptions& options) {
   if (!options.cache_dir.empty()) config.dir = options.cache_dir.string();
   if (!options.disk_cache) config.disk_enabled = false;
   if (options.cache_max_bytes) config.max_size_bytes = options.cache_max_bytes;
+  if (!options.remote_cache.empty()) config.remote = options.remote_cache;
   return config;
 }
 

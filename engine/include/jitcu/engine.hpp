@@ -30,6 +30,9 @@ struct EngineOptions {
   bool disk_cache = true;
   /// Size cap of the disk cache; 0: $JITCU_CACHE_MAX_SIZE, else 1 GiB.
   std::uint64_t cache_max_bytes = 0;
+  /// A Redis shared by many machines, under the disk cache (docs/remote-cache.md):
+  /// "redis://host:6379", "unix:///run/redis.sock"; empty: $JITCU_REMOTE_CACHE, else none.
+  std::string remote_cache{};
   /// Precompiled headers, so a second header-heavy compile (CUB, cuda/std) skips parsing them
   /// again: in this process NVRTC's automatic -pch (sources without user headers); in compile
   /// workers, files in `<cache>/pch` that later processes' workers load too. Only sources with

@@ -225,7 +225,7 @@ TEST_CASE("a full disk: put keeps nothing, warns once and leaves nothing half-wr
   check_degrades_to_memory(root);
 }
 
-TEST_CASE("JITCU_REMOTE_CACHE is read; a build without a remote tier says so and stays local") {
+TEST_CASE("JITCU_REMOTE_CACHE is read; the store puts a Redis tier under the disk") {
   TempDir dir;
   ScopedEnv cache_dir("JITCU_CACHE_DIR", (dir / "cache").string());
   ScopedEnv disable("JITCU_DISABLE_CACHE", "");
@@ -237,9 +237,9 @@ TEST_CASE("JITCU_REMOTE_CACHE is read; a build without a remote tier says so and
   const StoreConfig config = StoreConfig::from_env();
   CHECK(config.remote == "redis://cache.example:6379");
   clear_log();
-  const auto store = open_store(config);
-  CHECK(only_tier(*store) == "disk " + (dir / "cache").string());
-  REQUIRE(warnings().size() == 1);
-  CHECK(warnings()[0] == "JITCU_REMOTE_CACHE='redis://cache.example:6379': this build of jitcu has no remote "
-                         "tier; the cache stays local");
+  const auto store = open_store(config);  // connects on first use: nothing to warn about yet
+  REQUIRE(store->tiers().size() == 2);
+  CHECK(store->tiers()[0]->describe() == "disk " + (dir / "cache").string());
+  CHECK(store->tiers()[1]->describe() == "redis cache.example:6379/0");
+  CHECK(warnings().empty());
 }

@@ -23,7 +23,8 @@ struct StoreConfig {
   std::string dir;  // empty: memory only
   std::uint64_t max_size_bytes = 0;
   bool disk_enabled = true;
-  /// A remote tier under the local one: "redis://host:port", "unix:///path.sock"; empty: none.
+  /// A remote tier under the local one (RedisConfig::from_url, docs/remote-cache.md):
+  /// "redis://host:port", "unix:///path.sock"; empty: none.
   std::string remote;
   /// JITCU_CACHE_SHARED=1: the folder is shared on purpose; entries must then be signed with
   /// `secret` (JITCU_CACHE_SECRET), which a remote tier uses too.
