@@ -177,7 +177,7 @@ EntryRecord read_fields(Reader& in) {
   record.source_name = in.field("source_name");
   record.arch = in.field("arch");
   record.image = in.field("image");
-  record.compile_ms = static_cast<double>(in.number<std::int64_t>("compile_us")) / 1000.0;
+  record.compile_ms = static_cast<double>(in.number<std::int64_t>("compile_ns")) / 1e6;
   for (std::size_t i = 0, n = in.count("key_fields"); i < n; ++i) {
     std::string name(in.field("field_name"));
     record.key_fields.emplace_back(std::move(name), std::string(in.field("field_value")));
@@ -212,7 +212,7 @@ std::string encode_record(const EntryRecord& record) {
   out.field("source_name", record.source_name);
   out.field("arch", record.arch);
   out.field("image", record.image);
-  out.field("compile_us", std::to_string(static_cast<std::int64_t>(record.compile_ms * 1000.0 + 0.5)));
+  out.field("compile_ns", std::to_string(static_cast<std::int64_t>(record.compile_ms * 1e6 + 0.5)));
   out.count("key_fields", record.key_fields.size());
   for (const auto& [name, value] : record.key_fields) {
     out.field("field_name", name);

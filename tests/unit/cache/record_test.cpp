@@ -50,7 +50,7 @@ Int random_int(std::mt19937_64& rng) {
 }
 
 /// Any record the codec must carry: every string any bytes, every number its full range
-/// (compile_ms in whole microseconds, the resolution the record keeps).
+/// (compile_ms in whole microseconds, well inside the nanoseconds the record keeps).
 EntryRecord random_record(std::mt19937_64& rng) {
   EntryRecord record;
   record.key = random_key(rng);
@@ -199,8 +199,8 @@ TEST_CASE("each problem is named: format, checksum, version, key, and fields a f
   CHECK(problem(sealed(replaced(body, "arch 5:", "arch five:"))) == "record: field 'arch' has no length");
   CHECK(problem(sealed(replaced(body, "kernels 1:2\n", "kernels 10:9999999999\n"))) ==
         "record: field 'kernels' counts more items than the record holds");
-  CHECK(problem(sealed(replaced(body, "compile_us 6:125250", "compile_us 6:12525x"))) ==
-        "record: field 'compile_us' is not a number");
+  CHECK(problem(sealed(replaced(body, "compile_ns 9:125250000", "compile_ns 9:12525000x"))) ==
+        "record: field 'compile_ns' is not a number");
   CHECK(problem(sealed(body + "extra 1:x\n")) == "record: unexpected bytes after the last field");
   CHECK(problem(sealed(replaced(body, "key 64:" + key.hex(), "key 64:" + std::string(64, 'g')))) ==
         "record: field 'key' is not 64 hex digits");
@@ -238,13 +238,13 @@ TEST_CASE("a record of another format version is a miss, not damage, whatever fo
   }
 }
 
-TEST_CASE("compile_ms is kept to the microsecond") {
+TEST_CASE("compile_ms is kept to the nanosecond") {
   std::mt19937_64 rng(test_seed());
   EntryRecord record = random_entry(rng, random_key(rng)).record;
   record.compile_ms = 1.23456789;
   const DecodedRecord decoded = decode_record(encode_record(record));
   REQUIRE(decoded.record);
-  CHECK(decoded.record->compile_ms == 1.235);
+  CHECK(decoded.record->compile_ms == 1.234568);
 }
 
 TEST_CASE("checksum_hex is XXH3-128 as xxh128sum prints it; blob_problem says what is wrong") {
