@@ -49,6 +49,7 @@ class CompileError : public Error {
 /// NVRTC refused an option (NVRTC_ERROR_INVALID_OPTION); option() is the one it refused.
 class InvalidOptionError : public Error {
  public:
+  /// `message` is what() gives; `option` the option NVRTC refused.
   InvalidOptionError(std::string message, std::string option);
   /// The refused option as given, e.g. "--fast" or "-ftz=maybe" (all options when no single one is to blame).
   const std::string& option() const { return option_; }
@@ -81,6 +82,7 @@ class KernelNotFound : public Error {
 /// A name that matches several kernels (overloads, or one base name in several namespaces).
 class AmbiguousName : public KernelNotFound {
  public:
+  /// As KernelNotFound, plus the signature of each kernel `name` matches.
   AmbiguousName(std::string message, std::string name, std::vector<std::string> available,
                 std::vector<std::string> candidates);
   /// The full signature of each kernel the name matches, e.g. "fill(float*, float, int)", sorted.

@@ -22,10 +22,10 @@ struct ParamInfo {
 
 /// One kernel parameter as a host program building an ArgumentList needs it.
 struct KernelParameter {
-  ValueKind kind = ValueKind::bytes;  // integer, floating (PTX .f32/.f64) or bytes (a struct by value)
-  std::uint32_t size_bytes = 0;
-  std::uint32_t alignment = 0;        // bytes; a struct's is its alignof in the kernel
-  std::string ptx_type;               // ".u32", ".f32", ".u64" (also pointers), ".b8[12]"
+  ValueKind kind = ValueKind::bytes;  ///< integer, floating (PTX .f32/.f64) or bytes (a struct by value)
+  std::uint32_t size_bytes = 0;       ///< the parameter's size
+  std::uint32_t alignment = 0;        ///< bytes; a struct's is its alignof in the kernel
+  std::string ptx_type;               ///< ".u32", ".f32", ".u64" (also pointers), ".b8[12]"
 };
 
 /// What the driver says about a kernel on the current device.

@@ -53,10 +53,10 @@ enum class Origin {
 
 /// One kernel of a module, as Module::kernels() lists it.
 struct KernelInfo {
-  std::string name;       // readable: "fill", "scale<float>", "ns::k<int, 4>", or the extern "C" name
-  std::string signature;  // "fill(float*, float, int)"; an extern "C" kernel's is its name alone
-  std::string symbol;     // in the compiled code: "_Z4fillPffi", or the extern "C" name
-  std::vector<KernelParameter> parameters;
+  std::string name;       ///< readable: "fill", "scale<float>", "ns::k<int, 4>", or the extern "C" name
+  std::string signature;  ///< "fill(float*, float, int)"; an extern "C" kernel's is its name alone
+  std::string symbol;     ///< in the compiled code: "_Z4fillPffi", or the extern "C" name
+  std::vector<KernelParameter> parameters;  ///< in order, as Kernel::parameters() gives them
 };
 
 /// A compiled program; cheap to copy. Code is loaded into the driver on first launch.
