@@ -42,8 +42,8 @@ std::optional<std::string> fail(int fd, std::string& why, std::string reason) {
 }  // namespace
 
 std::optional<std::string> read_regular_file(const std::string& path, std::string& why) {
-  // Plain read(2): an ifstream's first use builds the locale (~50 us), which a cache hit in a
-  // new process would pay.
+  // Plain read(2), with O_NONBLOCK so that nothing here can wait on a FIFO; an ifstream would
+  // also build the locale on a new process's cache hit.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const int error = errno;
