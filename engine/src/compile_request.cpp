@@ -2,11 +2,8 @@
 
 #include "toolkit.hpp"
 
-#include <jitcu/base/log.hpp>
 #include <jitcu/cache/sha256.hpp>
 #include <jitcu/error.hpp>
-
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -100,11 +97,6 @@ CompileRequest make_request(const Source& source, const CompileOptions& options,
   check_target(request);
   for (const auto& macro : request.macros) check_macro(macro, source);
   order_macros(request.macros);
-  for (const auto& dir : request.include_dirs) {
-    struct stat info {};
-    if (::stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
-      log().warn("compiling {}: include folder '{}' does not exist", source.name(), dir);
-  }
   return request;
 }
 
