@@ -2,6 +2,8 @@
 #include <jitcu/base/log.hpp>
 #include <jitcu/cache/tiered_store.hpp>
 
+#include "background_fill.hpp"
+
 #include <stdexcept>
 
 namespace jitcu::cache {
@@ -40,16 +42,26 @@ void put_into(Tier& tier, const Key& key, const Entry& entry) {
 
 }  // namespace
 
-TieredStore::TieredStore(std::vector<std::shared_ptr<Tier>> tiers) : tiers_(std::move(tiers)) {
+TieredStore::TieredStore(std::vector<std::shared_ptr<Tier>> tiers)
+    : tiers_(std::move(tiers)), fill_(std::make_unique<detail::BackgroundFill>()) {
   if (tiers_.empty()) throw std::invalid_argument("a TieredStore needs at least one tier");
 }
+
+TieredStore::~TieredStore() = default;
+
+void TieredStore::wait_for_fills() { fill_->wait(); }
 
 std::optional<Hit> TieredStore::get(const Key& key, const BlobSelection& blobs) {
   for (std::size_t level = 0; level < tiers_.size(); ++level) {
     // A lower tier's entry is read whole: the tiers above keep all of it.
     std::optional<Entry> found = get_from(*tiers_[level], key, level == 0 ? blobs : BlobSelection::all());
     if (!found) continue;
-    for (std::size_t above = 0; above < level; ++above) put_into(*tiers_[above], key, *found);
+    if (level > 0) {
+      std::vector<std::shared_ptr<Tier>> above(tiers_.begin(), tiers_.begin() + static_cast<std::ptrdiff_t>(level));
+      fill_->submit([above = std::move(above), key, copy = *found] {
+        for (const auto& tier : above) put_into(*tier, key, copy);
+      });
+    }
     if (jitcu::log_enabled(spdlog::level::debug))
       jitcu::log().debug("cache hit {} from {}", key.short_hex(), tiers_[level]->describe());
     return Hit{std::move(*found), level};

@@ -304,7 +304,9 @@ Engine::Engine(EngineOptions options) : impl_(std::make_shared<Impl>(std::move(o
 Engine::~Engine() {
   // Finish queued async compiles and join the pool here, so the last reference to Impl is
   // never dropped on a pool thread (which would then have to join itself).
-  if (impl_) impl_->dispatch.stop();
+  if (!impl_) return;
+  impl_->dispatch.stop();
+  impl_->store->wait_for_fills();  // a remote hit's local copy is on disk when the Engine is gone
 }
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;

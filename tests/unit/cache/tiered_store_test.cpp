@@ -8,6 +8,8 @@
 #include <jitcu/cache/tiered_store.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
 
 using namespace jitcu::cache;
@@ -103,7 +105,8 @@ TEST_CASE("a lower tier's hit fills the tier above with the whole entry; the nex
     CHECK(from_lower->tier == 1);
     CHECK(from_lower->entry.record == entry.record);
     CHECK(from_lower->entry.blobs.at("sm_90.cubin") == entry.blobs.at("sm_90.cubin"));
-    // The tier above now holds all of it, not only what this get asked for.
+    // Once the fill is written, the tier above holds all of it, not only what this get asked for.
+    two.store.wait_for_fills();
     CHECK(same_entry(two.upper->get(key, BlobSelection::all()), entry));
 
     for (const std::string& name : loadable_blobs()) {
@@ -120,6 +123,77 @@ TEST_CASE("a lower tier's hit fills the tier above with the whole entry; the nex
     CHECK_FALSE(two.store.get(random_key(rng), BlobSelection::all()).has_value());  // in neither: a miss
     CHECK(warnings().empty());
   }
+}
+
+namespace {
+
+/// A memory tier whose put() waits until the test opens its gate.
+class GatedTier final : public Tier {
+ public:
+  std::optional<Entry> get(const Key& key, const BlobSelection& blobs) override { return inner_.get(key, blobs); }
+  void put(const Key& key, const Entry& entry) override {
+    std::unique_lock lock(mutex_);
+    put_started_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return open_; });
+    inner_.put(key, entry);
+  }
+  void remove(const Key& key) override { inner_.remove(key); }
+  std::unique_ptr<KeyLock> lock(const Key&) override { return std::make_unique<KeyLock>(); }
+  std::string describe() const override { return "gated test tier"; }
+
+  void wait_for_put() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return put_started_; });
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool put_started_ = false, open_ = false;
+  MemoryTier inner_{k_big_cap};
+};
+
+}  // namespace
+
+TEST_CASE("a lower tier's hit returns before the tier above is written; wait_for_fills waits for that write") {
+  const unsigned seed = test_seed();
+  INFO("seed=" << seed);
+  std::mt19937_64 rng(seed);
+  TempDir dir("jitcu-lower");
+  auto upper = std::make_shared<GatedTier>();
+  auto lower = std::make_shared<DiskTier>(dir.path() / "cache", k_big_cap);
+  const Key key = random_key(rng);
+  const Entry entry = random_entry(rng, key, 1 + rng() % 60'000);
+  lower->put(key, entry);
+  {
+    TieredStore store({upper, lower});
+    const std::optional<Hit> hit = store.get(key, BlobSelection::all());  // returns while the upper put waits
+    REQUIRE(hit);
+    CHECK(hit->tier == 1);
+    CHECK(same_entry(hit->entry, entry));
+    upper->wait_for_put();
+    CHECK_FALSE(upper->get(key, BlobSelection::all()).has_value());
+    std::thread opener([&] { upper->open(); });
+    store.wait_for_fills();
+    opener.join();
+    CHECK(same_entry(upper->get(key, BlobSelection::all()), entry));
+  }
+  // A store destroyed with a fill still queued writes it first.
+  const Key other = random_key(rng);
+  const Entry other_entry = random_entry(rng, other, rng() % 20'000);
+  lower->put(other, other_entry);
+  auto plain_upper = std::make_shared<MemoryTier>(k_big_cap);
+  {
+    TieredStore store({plain_upper, lower});
+    REQUIRE(store.get(other, BlobSelection::all()));
+  }
+  CHECK(same_entry(plain_upper->get(other, BlobSelection::all()), other_entry));
 }
 
 TEST_CASE("put writes through to every tier; remove removes from every tier") {
@@ -153,6 +227,7 @@ TEST_CASE("put writes through to every tier; remove removes from every tier") {
     REQUIRE(hit);
     CHECK(hit->tier == 1);
     CHECK(same_entry(hit->entry, entries[0]));
+    two.store.wait_for_fills();
     CHECK(same_entry(two.upper->get(keys[0], BlobSelection::all()), entries[0]));
     CHECK(warnings().empty());
   }
@@ -173,6 +248,7 @@ TEST_CASE("a damaged entry in the disk tier above is warned about, removed, and 
   REQUIRE(hit);
   CHECK(hit->tier == 1);
   CHECK(hit->entry.blobs.at("sm_90.cubin") == entry.blobs.at("sm_90.cubin"));
+  two.store.wait_for_fills();
   const auto logged = warnings();
   REQUIRE(logged.size() == 1);
   CHECK(logged[0].find(upper.entry_dir(key).string()) != std::string::npos);
@@ -199,6 +275,7 @@ TEST_CASE("a tier whose get throws is a logged miss and the next tier answers; i
   REQUIRE(hit);
   CHECK(hit->tier == 2);
   CHECK(hit->entry.blobs.at("program.ptx") == entry.blobs.at("program.ptx"));
+  store.wait_for_fills();
   CHECK(same_entry(memory->get(key, BlobSelection::all()), entry));  // filled above the broken tier too
   CHECK(broken->gets == 1);
   CHECK(broken->puts == 1);

@@ -1,7 +1,7 @@
 #pragma once
 // The cache as the engine sees it: tiers stacked top first (memory or disk, then remote),
-// opened from the environment. A lower tier's hit fills the tiers above it; a put writes
-// through to every tier; a tier that fails is a logged miss.
+// opened from the environment. A lower tier's hit fills the tiers above it, in the background;
+// a put writes through to every tier; a tier that fails is a logged miss.
 #include <jitcu/cache/tier.hpp>
 
 #include <chrono>
@@ -15,6 +15,9 @@
 namespace jitcu::cache {
 
 class DiskTier;
+namespace detail {
+class BackgroundFill;
+}
 
 constexpr std::uint64_t k_default_cache_limit_bytes = 1ull << 30;  // DESIGN.md default: 1 GiB
 
@@ -53,10 +56,17 @@ class TieredStore {
  public:
   /// `tiers` top first; at least one.
   explicit TieredStore(std::vector<std::shared_ptr<Tier>> tiers);
+  /// Waits for the fills still being written.
+  ~TieredStore();
+  TieredStore(const TieredStore&) = delete;
+  TieredStore& operator=(const TieredStore&) = delete;
 
-  /// The first tier that has `key` answers with the selected blobs; a lower tier's entry is
-  /// read whole and put into every tier above it.
+  /// The first tier that has `key` answers with the selected blobs. A lower tier's entry is read
+  /// whole, returned at once and put into every tier above it on a thread of the store's own
+  /// (wait_for_fills() waits for that).
   std::optional<Hit> get(const Key& key, const BlobSelection& blobs);
+  /// Returns once every fill that get() queued so far is written.
+  void wait_for_fills();
   /// Writes through to every tier.
   void put(const Key& key, const Entry& entry);
   /// Removes the key from every tier.
@@ -71,6 +81,7 @@ class TieredStore {
 
  private:
   std::vector<std::shared_ptr<Tier>> tiers_;
+  std::unique_ptr<detail::BackgroundFill> fill_;  // destroyed first: its jobs use tiers_
 };
 
 /// The store `config` asks for: a DiskTier at config.dir or, when the disk cache is off or the
