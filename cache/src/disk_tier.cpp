@@ -286,23 +286,16 @@ std::string read_blobs_at(int dir_fd, const EntryRecord& record, const BlobSelec
 }  // namespace
 
 struct DiskTier::State {
-  State(const fs::path& root_dir, std::uint64_t max_size, const DiskTrust& trust)
-      : root(root_dir),
-        entries(root_dir / k_entries_dir),
-        tmp(root_dir / k_tmp_dir),
-        locks(root_dir / k_locks_dir),
-        ledger_lock(locks / k_size_lock_file),
-        ledger((root_dir / k_size_file).string(), tmp.string(), trust.shared ? FileModes::group_shared().file : 0600),
+  State(fs::path root_dir, std::uint64_t max_size, const DiskTrust& trust)
+      : root(std::move(root_dir)),
         max_size_bytes(max_size),
         modes(trust.shared ? FileModes::group_shared() : FileModes{}),
         secret(trust.secret) {}
 
-  const fs::path root;
-  const fs::path entries;
-  const fs::path tmp;
-  const fs::path locks;
-  const fs::path ledger_lock;
-  const SizeLedger ledger;
+  const fs::path root;  // for messages and maintenance
+  // The folder check_folder() checked. A hit opens its entry relative to it, by name: what was
+  // checked is what is read, and no path is composed on the hit path.
+  UniqueFd root_fd;
   const std::uint64_t max_size_bytes;
   const FileModes modes;
   const std::optional<std::string> secret;  // set in a shared folder: every entry is signed
@@ -313,29 +306,40 @@ struct DiskTier::State {
 
   /// Exists only while a put() holds the ledger lock between publishing and counting: found
   /// by someone else holding that lock, it means a writer died there (its entry is uncounted).
-  fs::path publishing_marker() const { return locks / "publishing"; }
+  fs::path entries_dir() const { return root / k_entries_dir; }
+  fs::path tmp_dir() const { return root / k_tmp_dir; }
+  fs::path locks_dir() const { return root / k_locks_dir; }
+  fs::path ledger_lock_file() const { return locks_dir() / k_size_lock_file; }
+  SizeLedger ledger() const { return SizeLedger((root / k_size_file).string(), tmp_dir().string(), modes.file); }
+  fs::path publishing_marker() const { return locks_dir() / "publishing"; }
   bool writer_died_while_publishing_locked() const { return ::access(publishing_marker().c_str(), F_OK) == 0; }
 
   fs::path ledger_file() const { return root / k_size_file; }
 
-  fs::path entry_dir(const Key& key) const {
+  fs::path entry_dir(const Key& key) const { return root / entry_name(key); }
+
+  /// "entries/<2 hex digits>/<key>": the entry's folder relative to the root.
+  static std::string entry_name(const Key& key) {
     const std::string hex = key.hex();
-    return entries / hex.substr(0, k_shard_hex_digits) / hex;
+    return std::string(k_entries_dir) + "/" + hex.substr(0, k_shard_hex_digits) + "/" + hex;
   }
 
   // --- opening ---------------------------------------------------------------------------
 
   /// Decides whether the folder at `root` may be used, and marks a new or empty one as ours.
-  void check_folder(bool shared) const {
-    struct stat info {};
-    if (::stat(root.c_str(), &info) != 0) {
-      if (errno != ENOENT) throw IoError(fmt::format("cannot open '{}': {}", root.string(), errno_text(errno)), errno);
+  void check_folder(bool shared) {
+    root_fd = open_path(root, O_PATH | O_DIRECTORY);  // a link at the root itself is followed
+    if (!root_fd && errno == ENOENT) {
       create_private_dirs(root, modes.dir);
-      write_marker();
-      return;
+      root_fd = open_path(root, O_PATH | O_DIRECTORY);
+      if (root_fd) write_marker();
     }
-    if (!S_ISDIR(info.st_mode))
+    if (!root_fd && errno == ENOTDIR)
       throw UnusableCacheFolder(fmt::format("'{}' is not a folder", root.string()), UnusableCacheFolder::Reason::other);
+    if (!root_fd) throw IoError(fmt::format("cannot open '{}': {}", root.string(), errno_text(errno)), errno);
+    struct stat info {};
+    if (::fstat(root_fd.get(), &info) != 0)
+      throw IoError(fmt::format("cannot open '{}': {}", root.string(), errno_text(errno)), errno);
     if (!shared) check_private(info);
     if (has_marker()) return;
     // Every process that adopts a folder writes the marker before it makes entries/ and tmp/: a
@@ -376,10 +380,10 @@ struct DiskTier::State {
     return !error && (has_entries || fs::is_empty(root, error));
   }
 
-  bool has_marker() const { return ::faccessat(AT_FDCWD, (root / k_marker_file).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0; }
+  bool has_marker() const { return ::faccessat(root_fd.get(), k_marker_file, F_OK, AT_SYMLINK_NOFOLLOW) == 0; }
 
   void write_marker() const {
-    UniqueFd fd = open_at(AT_FDCWD, (root / k_marker_file).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, modes.file);
+    UniqueFd fd = open_at(root_fd.get(), k_marker_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, modes.file);
     if (!fd && errno == EEXIST) return;
     if (!fd) throw IoError(fmt::format("cannot write in '{}': {}", root.string(), errno_text(errno)), errno);
     write_all(fd.get(), k_marker_text, root / k_marker_file);
@@ -387,29 +391,29 @@ struct DiskTier::State {
 
   void create_layout() const {
     create_private_dirs(root, modes.dir);
-    create_private_dirs(entries, modes.dir);
-    create_private_dirs(tmp, modes.dir);
-    create_private_dirs(locks, modes.dir);
+    create_private_dirs(entries_dir(), modes.dir);
+    create_private_dirs(tmp_dir(), modes.dir);
+    create_private_dirs(locks_dir(), modes.dir);
   }
 
   /// The usual open, of a cache made before: tmp/ is there and writable. One system call on
   /// every process's first hit; a deleted entries/, locks/ or tmp/ is made again where it is
   /// needed, a missing CACHEDIR.TAG at the store's first write.
-  bool made_before() const { return ::faccessat(AT_FDCWD, tmp.c_str(), W_OK | X_OK, AT_EACCESS) == 0; }
+  bool made_before() const { return ::faccessat(root_fd.get(), k_tmp_dir, W_OK | X_OK, AT_EACCESS) == 0; }
 
   /// Asks the kernel whether tmp/ is writable (permissions, a read-only mount) without
   /// creating a file: opening the store is on every process's cache-hit path.
   void check_writable() const {
-    if (::faccessat(AT_FDCWD, tmp.c_str(), W_OK | X_OK, AT_EACCESS) == 0) return;
+    if (made_before()) return;
     const int error = errno;
-    throw IoError(fmt::format("cannot write in '{}': {}", tmp.string(), errno_text(error)), error);
+    throw IoError(fmt::format("cannot write in '{}': {}", tmp_dir().string(), errno_text(error)), error);
   }
 
   void write_cachedir_tag() const {
     const fs::path tag = root / k_cachedir_tag_file;
     if (::access(tag.c_str(), F_OK) == 0) return;
     try {
-      StagingDir staging = StagingDir::create(tmp, modes);
+      StagingDir staging = StagingDir::create(tmp_dir(), modes);
       staging.write_file(k_cachedir_tag_file, k_cachedir_tag);
       if (::rename((staging.path() / k_cachedir_tag_file).c_str(), tag.c_str()) != 0) {
         jitcu::log().debug("cannot write '{}': {}", tag.string(), errno_text(errno));
@@ -432,7 +436,7 @@ struct DiskTier::State {
     const pid_t self = ::getpid();
     const auto now = Clock::now();
     std::error_code error;
-    for (fs::directory_iterator it(tmp, error), end; !error && it != end; it.increment(error)) {
+    for (fs::directory_iterator it(tmp_dir(), error), end; !error && it != end; it.increment(error)) {
       const fs::path path = it->path();
       const pid_t owner = owner_pid(path.filename().string());
       if (owner == self) continue;  // this process's other stores are busy with it
@@ -471,23 +475,23 @@ struct DiskTier::State {
 
   FileLock lock_ledger() const {
     try {
-      return FileLock::acquire(ledger_lock, modes.file);
+      return FileLock::acquire(ledger_lock_file(), modes.file);
     } catch (const IoError& error) {
       if (error.error_number() != ENOENT) throw;
-      create_private_dirs(locks, modes.dir);  // someone deleted locks/: make it again
-      return FileLock::acquire(ledger_lock, modes.file);
+      create_private_dirs(locks_dir(), modes.dir);  // someone deleted locks/: make it again
+      return FileLock::acquire(ledger_lock_file(), modes.file);
     }
   }
 
   /// Moves an entry folder into tmp/ in one rename (readers holding its files keep reading,
   /// later readers miss); nullopt if it is not there. Caller holds the ledger lock.
   std::optional<Retired> retire_locked(const fs::path& dir) const {
-    const fs::path trash = tmp / unique_tmp_name(".removed");
+    const fs::path trash = tmp_dir() / unique_tmp_name(".removed");
     if (::rename(dir.c_str(), trash.c_str()) != 0) {
       const int error = errno;
       if (error == ENOENT && ::access(dir.c_str(), F_OK) != 0) return std::nullopt;
       if (error == ENOENT) {
-        create_private_dirs(tmp, modes.dir);  // tmp/ itself was deleted
+        create_private_dirs(tmp_dir(), modes.dir);  // tmp/ itself was deleted
         return retire_locked(dir);
       }
       throw IoError(fmt::format("cannot move '{}' aside: {}", dir.string(), errno_text(error)),
@@ -506,7 +510,7 @@ struct DiskTier::State {
       const FileLock held = lock_ledger();
       if (!still_wanted_gone()) return;
       if (std::optional<Retired> item = retire_locked(dir)) {
-        ledger.adjust(-static_cast<std::int64_t>(item->size_bytes));
+        ledger().adjust(-static_cast<std::int64_t>(item->size_bytes));
         retired.push_back(std::move(*item));
       }
     }
@@ -559,22 +563,21 @@ struct DiskTier::State {
   // --- get ---------------------------------------------------------------------------------
 
   std::optional<Entry> get(const Key& key, const BlobSelection& selection) {
-    const fs::path dir = entry_dir(key);
-    UniqueFd dir_fd = open_entry_dir(dir);
+    UniqueFd dir_fd = open_at(root_fd.get(), entry_name(key).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     if (!dir_fd) {
-      if (is_transient(errno)) warn_unreadable(dir, errno_text(errno));
+      if (is_transient(errno)) warn_unreadable(entry_dir(key), errno_text(errno));
       return std::nullopt;
     }
     RecordRead read = read_record_at(dir_fd.get(), key);
     if (read.older_format) return std::nullopt;
-    if (read.unreadable) return warn_unreadable(dir, read.problem);
+    if (read.unreadable) return warn_unreadable(entry_dir(key), read.problem);
     Entry entry;
     std::string problem = secret ? std::string() : not_private(dir_fd.get());
     if (read.record && problem.empty()) {
       entry.record = std::move(*read.record);
       bool transient = false;
       problem = read_blobs_at(dir_fd.get(), entry.record, secret ? BlobSelection::all() : selection, entry.blobs, &transient);
-      if (transient) return warn_unreadable(dir, problem);
+      if (transient) return warn_unreadable(entry_dir(key), problem);
       if (problem.empty() && secret) problem = signature_problem(dir_fd.get(), read.bytes, entry);
       if (problem.empty()) {
         touch(dir_fd.get());
@@ -583,6 +586,7 @@ struct DiskTier::State {
     } else if (problem.empty()) {
       problem = read.problem;
     }
+    const fs::path dir = entry_dir(key);
     if (moved_away(dir_fd.get(), dir)) {  // removed or replaced while we read: a race, not damage
       jitcu::log().debug("cache entry '{}' was removed or replaced while read ({}); a miss", dir.string(), problem);
       return std::nullopt;
@@ -640,11 +644,11 @@ struct DiskTier::State {
 
   StagingDir make_staging() const {
     try {
-      return StagingDir::create(tmp, modes);
+      return StagingDir::create(tmp_dir(), modes);
     } catch (const IoError& error) {
       if (error.error_number() != ENOENT) throw;
-      create_private_dirs(tmp, modes.dir);  // someone deleted tmp/: make it again
-      return StagingDir::create(tmp, modes);
+      create_private_dirs(tmp_dir(), modes.dir);  // someone deleted tmp/: make it again
+      return StagingDir::create(tmp_dir(), modes);
     }
   }
 
@@ -705,7 +709,7 @@ struct DiskTier::State {
       if (existing.older_format) jitcu::log().debug("replacing '{}', an entry of another format", dir.string());
       else jitcu::log().warn("replacing damaged jitcu cache entry '{}' ({})", dir.string(), existing.problem);
       if (std::optional<Retired> item = retire_locked(dir)) {
-        ledger.adjust(-static_cast<std::int64_t>(item->size_bytes));
+        ledger().adjust(-static_cast<std::int64_t>(item->size_bytes));
         retired.push_back(std::move(*item));
       }
     }
@@ -720,15 +724,15 @@ struct DiskTier::State {
     const auto now = Clock::now();
     const std::int64_t now_unix = std::chrono::duration_cast<std::chrono::seconds>(
                                       now.time_since_epoch()).count();
-    const std::optional<LedgerTotal> recorded = ledger.read();
+    const std::optional<LedgerTotal> recorded = ledger().read();
     const bool stale = recount || !recorded || now_unix - recorded->last_scan_unix >
                                         std::chrono::duration_cast<std::chrono::seconds>(
                                             k_rescan_interval).count();
     if (!stale && recorded->total_size_bytes + added_bytes <= max_size_bytes) {
-      ledger.write({recorded->total_size_bytes + added_bytes, recorded->last_scan_unix});
+      ledger().write({recorded->total_size_bytes + added_bytes, recorded->last_scan_unix});
       return;
     }
-    std::vector<StoredEntry> stored = scan_entries(entries);
+    std::vector<StoredEntry> stored = scan_entries(entries_dir());
     std::uint64_t total = total_size(stored);
     if (total > max_size_bytes) {
       // The entry just published goes last, and only if it alone is over the cap.
@@ -744,7 +748,7 @@ struct DiskTier::State {
       jitcu::log().debug("cache over its cap of {} bytes: evicted {} entries, {} bytes remain",
                          max_size_bytes, removed, total);
     }
-    ledger.write({total, now_unix});
+    ledger().write({total, now_unix});
   }
 
   // --- maintenance -----------------------------------------------------------------------
@@ -758,12 +762,12 @@ struct DiskTier::State {
     std::size_t removed = 0;
     {
       const FileLock held = lock_ledger();
-      std::vector<StoredEntry> stored = scan_entries(entries);
+      std::vector<StoredEntry> stored = scan_entries(entries_dir());
       sort_least_recently_used_first(stored);
       std::uint64_t total = total_size(stored);
       removed = choose(stored, total, retired);
       try {
-        ledger.write({total, std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count()});
+        ledger().write({total, std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count()});
       } catch (const IoError& error) {  // a full disk: the removals stand; the next put recounts
         jitcu::log().debug("cannot record the cache's new size: {}", error.what());
         ::unlink(ledger_file().c_str());
@@ -776,7 +780,7 @@ struct DiskTier::State {
 
   std::vector<ListedEntry> list() const {
     std::vector<ListedEntry> found;
-    for (const StoredEntry& stored : scan_entries(entries)) {
+    for (const StoredEntry& stored : scan_entries(entries_dir())) {
       RecordRead read = read_record(stored.dir, stored.key);
       if (!read.record) continue;
       found.push_back(ListedEntry{std::move(*read.record), stored.dir, stored.last_used, stored.size_bytes});
@@ -791,7 +795,7 @@ struct DiskTier::State {
   std::vector<VerifyResult> verify() const {
     std::vector<VerifyResult> results;
     std::vector<std::pair<fs::path, std::string>> unreadable;
-    for (const StoredEntry& stored : scan_entries(entries, &unreadable))
+    for (const StoredEntry& stored : scan_entries(entries_dir(), &unreadable))
       if (std::optional<VerifyResult> result = verify_entry(stored)) results.push_back(*result);
     for (const auto& [folder, why] : unreadable)
       results.push_back(VerifyResult{Key(), false, fmt::format("cannot list this folder ({})", why), folder, true});
@@ -840,7 +844,7 @@ DiskTier::DiskTier(const fs::path& root, std::uint64_t max_size_bytes, DiskTrust
                                           "cache are trusted only through a signature with a shared secret",
                                           root.string()),
                               UnusableCacheFolder::Reason::other);
-  state_ = std::make_unique<State>(fs::absolute(root), max_size_bytes, trust);
+  state_ = std::make_unique<State>(root.is_absolute() ? root : fs::absolute(root), max_size_bytes, trust);
   state_->check_folder(trust.shared);
   if (!state_->made_before()) {  // a new cache, or one that lost parts: make and check it all
     state_->create_layout();
@@ -878,13 +882,13 @@ void DiskTier::remove(const Key& key) {
 }
 
 std::unique_ptr<KeyLock> DiskTier::lock(const Key& key) {
-  const fs::path path = state_->locks / (key.hex().substr(0, k_lock_stripe_hex_digits) + ".lock");
+  const fs::path path = state_->locks_dir() / (key.hex().substr(0, k_lock_stripe_hex_digits) + ".lock");
   try {
     try {
       return std::make_unique<DiskKeyLock>(FileLock::acquire(path, state_->modes.file));
     } catch (const IoError& error) {
       if (error.error_number() != ENOENT) throw;
-      create_private_dirs(state_->locks, state_->modes.dir);  // someone deleted locks/: make it again
+      create_private_dirs(state_->locks_dir(), state_->modes.dir);  // someone deleted locks/: make it again
       return std::make_unique<DiskKeyLock>(FileLock::acquire(path, state_->modes.file));
     }
   } catch (const IoError& error) {
@@ -900,7 +904,7 @@ std::vector<ListedEntry> DiskTier::list() { return state_->list(); }
 std::vector<VerifyResult> DiskTier::verify() { return state_->verify(); }
 
 DiskStats DiskTier::stats() {
-  const std::vector<StoredEntry> stored = scan_entries(state_->entries);
+  const std::vector<StoredEntry> stored = scan_entries(state_->entries_dir());
   return DiskStats{stored.size(), total_size(stored), state_->max_size_bytes};
 }
 
