@@ -2,6 +2,7 @@
 // The cache as the engine sees it: tiers stacked top first (memory or disk, then remote),
 // opened from the environment. A lower tier's hit fills the tiers above it; a put writes
 // through to every tier; a tier that fails is a logged miss.
+#include <jitcu/cache/counters.hpp>
 #include <jitcu/cache/tier.hpp>
 
 #include <chrono>
@@ -54,9 +55,12 @@ class TieredStore {
   /// `tiers` top first; at least one.
   explicit TieredStore(std::vector<std::shared_ptr<Tier>> tiers);
 
+  /// Why get() is asked: a compile's lookup (counted as a hit in counters()), or a later read
+  /// of one more blob of an entry found before (Module::ptx(), not a hit again).
+  enum class Lookup { compile, more_blobs };
   /// The first tier that has `key` answers with the selected blobs; a lower tier's entry is
-  /// read whole and put into every tier above it.
-  std::optional<Hit> get(const Key& key, const BlobSelection& blobs);
+  /// read whole and put into every tier above it. A compile's hit is counted in memory.
+  std::optional<Hit> get(const Key& key, const BlobSelection& blobs, Lookup lookup = Lookup::compile);
   /// Writes through to every tier.
   void put(const Key& key, const Entry& entry);
   /// Removes the key from every tier.
@@ -69,8 +73,21 @@ class TieredStore {
   /// The disk tier, for listing and maintenance; nullptr when the cache is in memory only.
   DiskTier* disk() const;
 
+  /// Adds `delta` to this process's counters: what the engine knows (misses, compiles and
+  /// their time, hits in its own memory). In memory only, no I/O.
+  void count(const CacheCounters& delta);
+  /// This process's counters since the store opened.
+  CacheCounters counters() const;
+  /// Adds what was counted since the last flush to the disk tier's <cache>/stats; nothing
+  /// without a disk tier. Never throws. Counts not flushed when the process dies are lost.
+  void flush_counters();
+
  private:
+  enum class TierKind { memory, disk, remote };
+  void count_hit(TierKind kind, const EntryRecord& record);
   std::vector<std::shared_ptr<Tier>> tiers_;
+  std::vector<TierKind> kinds_;  // of each tier, for the hit counters
+  std::shared_ptr<CounterTally> tally_;  // the disk tier's, when there is one
 };
 
 /// The store `config` asks for: a DiskTier at config.dir or, when the disk cache is off or the
