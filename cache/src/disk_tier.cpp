@@ -815,8 +815,8 @@ struct DiskTier::State {
       Removed removed = evict_locked(stored, totals, max_size_bytes / 100 * k_evict_target_percent, retired);
       removed.entries += evict_locked(newest, totals, max_size_bytes, retired).entries;
       count_evictions(removed);
-      jitcu::log().debug("cache over its cap of {} bytes: evicted {} entries and {} precompiled headers, {} bytes remain",
-                         max_size_bytes, removed.entries, removed.pch_files, totals.all());
+      jitcu::log().debug("cache over its cap of {} bytes: evicted {} entries and {} precompiled headers, "
+                         "{} bytes remain", max_size_bytes, removed.entries, removed.pch_files, totals.all());
     }
     ledger.write({totals.entry_bytes, now_unix});
   }
@@ -838,7 +838,8 @@ struct DiskTier::State {
       Totals totals = totals_of(stored);
       removed = choose(stored, totals, retired);
       try {
-        ledger.write({totals.entry_bytes, std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count()});
+        const auto now = std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch());
+        ledger.write({totals.entry_bytes, now.count()});
       } catch (const IoError& error) {  // a full disk: the removals stand; the next put recounts
         jitcu::log().debug("cannot record the cache's new size: {}", error.what());
         ::unlink(ledger_file().c_str());
@@ -998,7 +999,8 @@ std::vector<VerifyResult> DiskTier::verify() { return state_->verify(); }
 DiskStats DiskTier::stats() {
   const std::vector<StoredEntry> stored = state_->scan_capped();
   const Totals totals = totals_of(stored);
-  const auto pch_files = static_cast<std::uint64_t>(std::count_if(stored.begin(), stored.end(), [](const StoredEntry& item) { return item.pch; }));
+  const auto pch_files = static_cast<std::uint64_t>(
+      std::count_if(stored.begin(), stored.end(), [](const StoredEntry& item) { return item.pch; }));
   return DiskStats{stored.size() - pch_files, totals.all(), state_->max_size_bytes, pch_files, totals.pch_bytes};
 }
 
@@ -1027,7 +1029,8 @@ Removed DiskTier::prune_older_than(std::chrono::system_clock::time_point cutoff)
 Removed DiskTier::clear() {
   return state_->prune_counted([&](std::vector<StoredEntry>& lru_first, Totals& totals, std::vector<Retired>& retired) {
     Removed removed = state_->remove_all_locked(lru_first.begin(), lru_first.end(), totals, retired);
-    for (const StoredEntry& work_file : scan_pch(state_->pch, true)) ::unlink(work_file.dir.c_str());  // locks, temporaries
+    for (const StoredEntry& work_file : scan_pch(state_->pch, true))  // and their lock and temporary files
+      ::unlink(work_file.dir.c_str());
     return removed;
   }, State::Eviction::no);
 }

@@ -93,42 +93,68 @@ RecordedCounters StatsFile::read() const { return update(Change::none, {}); }
 
 void StatsFile::zero() const { update(Change::zero, {}); }
 
+/// The file as found under the lock: open or absent, and its counters or what is wrong with it.
+struct StatsFile::Found {
+  UniqueFd fd;
+  std::optional<RecordedCounters> recorded;
+  std::string problem;  // empty when the file is jitcu's, or absent
+};
+
+StatsFile::Found StatsFile::find_locked() const {
+  Found found;
+  found.fd = open_at(AT_FDCWD, file_.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK);
+  if (!found.fd) {
+    const int error = errno;
+    if (error == ELOOP) found.problem = "is a symbolic link";
+    else if (error != ENOENT) throw IoError(fmt::format("cannot open '{}': {}", file_, errno_text(error)), error);
+    return found;
+  }
+  const bool shared = (modes_.file & 020) != 0;  // a shared cache's group writes it too
+  struct stat info {};
+  std::string text;
+  if (::fstat(found.fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) found.problem = "is not a regular file";
+  else if (!shared && info.st_uid != ::geteuid()) found.problem = fmt::format("belongs to uid {}", info.st_uid);
+  else if (info.st_mode & (shared ? 002 : 022)) found.problem = "can be written by other users";
+  else if (const int error = read_all(found.fd.get(), text, k_read_limit_bytes); error != 0)
+    throw IoError(fmt::format("cannot read '{}': {}", file_, errno_text(error)), error);
+  else if (!(found.recorded = parse_counters(text)))
+    found.problem = "is not in jitcu's format (damaged, or written by something else)";
+  return found;
+}
+
+void StatsFile::discard_locked(Found& found) const {
+  jitcu::log().warn("jitcu's statistics file '{}' {}; replacing it, the counts start again from zero", file_,
+                    found.problem);
+  found.fd = UniqueFd();
+  if (::unlink(file_.c_str()) != 0 && errno != ENOENT) {  // a link or FIFO goes, never what a link names
+    const int error = errno;
+    throw IoError(fmt::format("cannot replace '{}': {}", file_, errno_text(error)), error);
+  }
+}
+
+void StatsFile::write_locked(Found& found, const RecordedCounters& recorded) const {
+  if (!found.fd) {
+    found.fd = open_at(AT_FDCWD, file_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, modes_.file);
+    if (!found.fd) {
+      const int error = errno;
+      throw IoError(fmt::format("cannot create '{}': {}", file_, errno_text(error)), error);
+    }
+    ::fchmod(found.fd.get(), modes_.file);  // the umask may have taken bits away
+  }
+  pwrite_all(found.fd.get(), format_counters(recorded), file_);
+}
+
 RecordedCounters StatsFile::update(Change change, const CacheCounters& delta) const {
   const FileLock held = FileLock::acquire_remaking_folder(lock_file_, modes_);
-  std::optional<RecordedCounters> recorded;
-  std::string problem;
-  UniqueFd fd = open_at(AT_FDCWD, file_.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK);
-  if (!fd && errno == ELOOP) problem = "is a symbolic link";
-  else if (!fd && errno != ENOENT) throw IoError(fmt::format("cannot open '{}': {}", file_, errno_text(errno)), errno);
-  if (fd) {
-    struct stat info {};
-    const mode_t foreign_write = modes_.file & 020 ? 002 : 022;  // a shared cache's group may write it
-    std::string text;
-    if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) problem = "is not a regular file";
-    else if (info.st_uid != ::geteuid() && !(modes_.file & 020)) problem = fmt::format("belongs to uid {}", info.st_uid);
-    else if (info.st_mode & foreign_write) problem = "can be written by other users";
-    else if (const int error = read_all(fd.get(), text, k_read_limit_bytes); error != 0)
-      throw IoError(fmt::format("cannot read '{}': {}", file_, errno_text(error)), error);
-    else if (!(recorded = parse_counters(text))) problem = "is not in jitcu's format (damaged, or written by something else)";
-  }
-  if (!problem.empty()) {
-    jitcu::log().warn("jitcu's statistics file '{}' {}; replacing it, the counts start again from zero", file_, problem);
-    fd = UniqueFd();
-    if (::unlink(file_.c_str()) != 0 && errno != ENOENT)
-      throw IoError(fmt::format("cannot replace '{}': {}", file_, errno_text(errno)), errno);
-  }
-  if (!recorded) recorded = RecordedCounters{{}, unix_now()};
-  if (change == Change::none && fd) return *recorded;
-  if (change == Change::none && problem.empty()) return *recorded;  // no file: none is made to read it
-  if (change == Change::add) recorded->counters += delta;
-  if (change == Change::zero) *recorded = RecordedCounters{{}, unix_now()};
-  if (!fd) {
-    fd = open_at(AT_FDCWD, file_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, modes_.file);
-    if (!fd) throw IoError(fmt::format("cannot create '{}': {}", file_, errno_text(errno)), errno);
-    ::fchmod(fd.get(), modes_.file);  // the umask may have taken bits away
-  }
-  pwrite_all(fd.get(), format_counters(*recorded), file_);
-  return *recorded;
+  Found found = find_locked();
+  const bool damaged = !found.problem.empty();
+  if (damaged) discard_locked(found);
+  RecordedCounters recorded = found.recorded.value_or(RecordedCounters{{}, unix_now()});
+  if (change == Change::none && !damaged) return recorded;  // reading makes no file
+  if (change == Change::add) recorded.counters += delta;
+  if (change == Change::zero) recorded = RecordedCounters{{}, unix_now()};
+  write_locked(found, recorded);
+  return recorded;
 }
 
 }  // namespace jitcu::cache::detail

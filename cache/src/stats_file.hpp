@@ -32,7 +32,13 @@ class StatsFile {
 
  private:
   enum class Change { none, add, zero };
+  struct Found;
+  /// Under the lock: reads and checks the file, applies `change`, writes it back in place.
   RecordedCounters update(Change change, const CacheCounters& delta) const;
+  Found find_locked() const;
+  /// Warns once and removes a file that is not jitcu's (a link itself, never its target).
+  void discard_locked(Found& found) const;
+  void write_locked(Found& found, const RecordedCounters& recorded) const;
 
   std::string file_;  // strings: a store is opened on every cache hit
   std::string lock_file_;

@@ -135,7 +135,8 @@ struct Engine::Impl {
     const auto start = std::chrono::steady_clock::now();
     detail::CompileRequest request = request_for(source, wanted);
     const std::size_t hash = request.hash();
-    if (auto module = process_cache.find(request, hash)) return {count_memory_hit(std::move(module)), Origin::process_cache};
+    if (auto module = process_cache.find(request, hash))
+      return {count_memory_hit(std::move(module)), Origin::process_cache};
 
     warn_missing_include_dirs(request);
     const std::int64_t stamped_ns = detail::now_ns();
