@@ -146,24 +146,23 @@ Exit run_prune(const PruneArgs& args, const GlobalOptions& global) {
   const std::string dir = cache_dir(global).string();
   const auto store = open_cache(global);
   if (!store) return report_no_cache(dir, args.json);
-  std::size_t removed_old = 0;
-  std::size_t removed_for_size = 0;
-  if (!args.older_than.empty()) {
-    removed_old = store->prune_older_than(Clock::now() - *parse_duration(args.older_than));
-  }
-  if (!args.max_size.empty()) removed_for_size = store->prune_to_size(*cache::parse_size(args.max_size));
+  cache::Removed old, for_size;
+  if (!args.older_than.empty()) old = store->prune_older_than(Clock::now() - *parse_duration(args.older_than));
+  if (!args.max_size.empty()) for_size = store->prune_to_size(*cache::parse_size(args.max_size));
   const cache::DiskStats stats = store->stats();
+  const std::size_t pch_removed = old.pch_files + for_size.pch_files;
   if (args.json) {
-    print_json({{"cache_dir", dir}, {"removed", removed_old + removed_for_size}, {"removed_older", removed_old},
-                {"removed_for_size", removed_for_size}, {"entries", stats.entries},
-                {"total_size_bytes", stats.total_size_bytes}});
+    print_json({{"cache_dir", dir}, {"removed", old.entries + for_size.entries}, {"removed_older", old.entries},
+                {"removed_for_size", for_size.entries}, {"pch_files_removed", pch_removed}, {"entries", stats.entries},
+                {"pch_files", stats.pch_files}, {"total_size_bytes", stats.total_size_bytes}});
     return Exit::ok;
   }
   std::vector<std::string> why;
-  if (!args.older_than.empty()) why.push_back(fmt::format("{} last used over {} ago", removed_old, args.older_than));
-  if (!args.max_size.empty()) why.push_back(fmt::format("{} to fit {}", removed_for_size, args.max_size));
-  fmt::print("removed {} ({}); the cache now holds {}, {}\n",
-             plural(removed_old + removed_for_size, "entry", "entries"), fmt::format("{}", fmt::join(why, ", ")),
+  if (!args.older_than.empty()) why.push_back(fmt::format("{} last used over {} ago", old.entries, args.older_than));
+  if (!args.max_size.empty()) why.push_back(fmt::format("{} to fit {}", for_size.entries, args.max_size));
+  fmt::print("removed {} ({}){}; the cache now holds {}, {}\n",
+             plural(old.entries + for_size.entries, "entry", "entries"), fmt::format("{}", fmt::join(why, ", ")),
+             pch_removed ? fmt::format(" and {}", plural(pch_removed, "precompiled header", "precompiled headers")) : "",
              plural(stats.entries, "entry", "entries"), human_size(stats.total_size_bytes));
   return Exit::ok;
 }
@@ -172,15 +171,13 @@ Exit run_clear(const ClearArgs& args, const GlobalOptions& global) {
   const std::string dir = cache_dir(global).string();
   const auto store = open_cache(global);
   if (!store) return report_no_cache(dir, args.json);
-  const std::size_t removed = store->clear();
   // The workers' precompiled headers (<cache>/pch) go too: they are only worth their disk while
   // the entries they speed up are compiled again.
-  std::error_code ignored;
-  const auto pch_files = std::filesystem::remove_all(cache_dir(global) / "pch", ignored);
-  const std::uintmax_t pch_removed = ignored ? 0 : pch_files;
-  if (args.json) print_json({{"cache_dir", dir}, {"removed", removed}, {"pch_files_removed", pch_removed}});
-  else if (pch_removed == 0) fmt::print("removed {} from {}\n", plural(removed, "entry", "entries"), dir);
-  else fmt::print("removed {} and {} precompiled-header files from {}\n", plural(removed, "entry", "entries"), pch_removed, dir);
+  const cache::Removed removed = store->clear();
+  if (args.json) print_json({{"cache_dir", dir}, {"removed", removed.entries}, {"pch_files_removed", removed.pch_files}});
+  else if (removed.pch_files == 0) fmt::print("removed {} from {}\n", plural(removed.entries, "entry", "entries"), dir);
+  else fmt::print("removed {} and {} from {}\n", plural(removed.entries, "entry", "entries"),
+                  plural(removed.pch_files, "precompiled header", "precompiled headers"), dir);
   return Exit::ok;
 }
 
@@ -196,7 +193,7 @@ Command add_verify_command(CLI::App& cache, const GlobalOptions& global) {
 
 Command add_prune_command(CLI::App& cache, const GlobalOptions& global) {
   auto args = std::make_shared<PruneArgs>();
-  CLI::App* app = cache.add_subcommand("prune", "remove least recently used entries");
+  CLI::App* app = cache.add_subcommand("prune", "remove least recently used entries and precompiled headers");
   app->add_option("--max-size", args->max_size, "remove least recently used entries until the cache fits SIZE "
                                                 "(e.g. 512M, 2G)")
       ->check(size_validator())
@@ -211,7 +208,7 @@ Command add_prune_command(CLI::App& cache, const GlobalOptions& global) {
 
 Command add_clear_command(CLI::App& cache, const GlobalOptions& global) {
   auto args = std::make_shared<ClearArgs>();
-  CLI::App* app = cache.add_subcommand("clear", "remove every entry");
+  CLI::App* app = cache.add_subcommand("clear", "remove every entry and precompiled header (the counters stay)");
   app->add_flag("--json", args->json, "print one JSON document instead of text");
   return {app, [args, &global] { return run_clear(*args, global); }};
 }

@@ -75,7 +75,9 @@ std::string origin_name(Origin origin) {
 /// The kernels with their resources, from the entry's record; names only if it is gone.
 std::vector<KernelView> kernels_for(Engine& engine, const Module& module) {
   if (const auto key = cache::Key::from_hex(module.cache_key())) {
-    if (const auto hit = engine.store().get(*key, cache::BlobSelection::none())) return kernels_of(hit->entry.record);
+    // Not a compile's lookup: the hit was counted when the module was found.
+    if (const auto hit = engine.store().get(*key, cache::BlobSelection::none(), cache::TieredStore::Lookup::more_blobs))
+      return kernels_of(hit->entry.record);
   }
   std::vector<KernelView> kernels;
   for (const std::string& name : module.kernel_names()) kernels.push_back({name, name, {}, std::nullopt});

@@ -113,7 +113,8 @@ Exit run_info(const InfoArgs& args, const GlobalOptions& global) {
                 {"devices", device_list},
                 {"default_arch", arch},
                 {"cache", {{"dir", dir}, {"entries", stats.entries}, {"total_size_bytes", stats.total_size_bytes},
-                           {"max_size_bytes", stats.max_size_bytes}}},
+                           {"max_size_bytes", stats.max_size_bytes}, {"pch_files", stats.pch_files},
+                           {"pch_bytes", stats.pch_bytes}}},
                 {"remote", remote}});
     return Exit::ok;
   }
@@ -134,6 +135,9 @@ Exit run_info(const InfoArgs& args, const GlobalOptions& global) {
   fmt::print("cache dir     {}\n", dir);
   fmt::print("cache         {} entr{}, {} of a {} cap\n", stats.entries, stats.entries == 1 ? "y" : "ies", human_size(stats.total_size_bytes),
              human_size(stats.max_size_bytes));
+  if (stats.pch_files)
+    fmt::print("precompiled   {} header file{}, {} (within the cap)\n", stats.pch_files, stats.pch_files == 1 ? "" : "s",
+               human_size(stats.pch_bytes));
   print_remote_status(remote, 14);
   return Exit::ok;
 }

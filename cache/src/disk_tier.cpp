@@ -8,6 +8,7 @@
 #include "posix_io.hpp"
 #include "size_ledger.hpp"
 #include "staging_dir.hpp"
+#include "stats_file.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -36,6 +37,11 @@ constexpr const char* k_locks_dir = "locks";
 constexpr const char* k_size_file = "size";
 constexpr const char* k_size_lock_file = "size.lock";
 constexpr const char* k_cachedir_tag_file = "CACHEDIR.TAG";
+constexpr const char* k_stats_file = "stats";
+constexpr const char* k_stats_lock_file = "stats.lock";
+// The compile workers' precompiled headers (engine/src/pch_store.cpp): "<64 hex>-<layout>.pch",
+// made as "<name>.tmp-<pid>" under the lock "<name>.lock". Under the cache's cap with the entries.
+constexpr const char* k_pch_dir = "pch";
 // https://bford.info/cachedir/: backup and sync tools skip a folder holding this file.
 constexpr std::string_view k_cachedir_tag =
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -69,12 +75,25 @@ constexpr std::string_view k_legacy_names[] = {"CACHEDIR.TAG", "size", "entries"
 
 using Clock = std::chrono::system_clock;
 
-/// An entry folder as seen by a scan: what eviction and listings need.
+/// An entry folder, or a precompiled-header file, as seen by a scan: what eviction and
+/// listings need.
 struct StoredEntry {
-  Key key;
-  fs::path dir;
+  Key key;                       // none for a PCH file
+  fs::path dir;                  // a PCH file's own path
   std::uint64_t size_bytes = 0;  // all files of the entry
-  Clock::time_point last_used;   // the folder's mtime, bumped by find()
+  Clock::time_point last_used;   // the folder's mtime, bumped by find(); a PCH's, bumped by its users
+  bool pch = false;
+};
+
+/// Bytes of entries and of precompiled headers, kept apart: <root>/size counts entries only.
+struct Totals {
+  std::uint64_t entry_bytes = 0;
+  std::uint64_t pch_bytes = 0;
+  std::uint64_t all() const { return entry_bytes + pch_bytes; }
+  void take_away(const StoredEntry& item) {
+    std::uint64_t& bytes = item.pch ? pch_bytes : entry_bytes;
+    bytes -= std::min(bytes, item.size_bytes);
+  }
 };
 
 /// An entry moved into tmp/, to be deleted once the ledger lock is released.
@@ -146,10 +165,38 @@ void sort_least_recently_used_first(std::vector<StoredEntry>& entries) {
   });
 }
 
-std::uint64_t total_size(const std::vector<StoredEntry>& entries) {
-  std::uint64_t total = 0;
-  for (const StoredEntry& entry : entries) total += entry.size_bytes;
-  return total;
+Totals totals_of(const std::vector<StoredEntry>& stored) {
+  Totals totals;
+  for (const StoredEntry& item : stored) (item.pch ? totals.pch_bytes : totals.entry_bytes) += item.size_bytes;
+  return totals;
+}
+
+/// "<64 hex>-": how every file a worker makes in pch/ begins.
+bool has_pch_key_prefix(std::string_view name) {
+  constexpr std::size_t key_digits = 64;
+  return name.size() > key_digits + 1 && is_lower_hex(name.substr(0, key_digits)) && name[key_digits] == '-';
+}
+
+/// A finished precompiled header; `work_files` also its lock and temporary files.
+bool is_pch_file(std::string_view name, bool work_files) {
+  if (!has_pch_key_prefix(name)) return false;
+  if (name.ends_with(".pch")) return true;
+  return work_files && (name.ends_with(".pch.lock") || name.find(".pch.tmp-") != std::string_view::npos);
+}
+
+/// The regular files of pch/ that jitcu made (see k_pch_dir): finished ones, or with
+/// `work_files` also lock and temporary files.
+std::vector<StoredEntry> scan_pch(const fs::path& pch_dir, bool work_files = false) {
+  std::vector<StoredEntry> found;
+  std::error_code error;
+  for (fs::directory_iterator it(pch_dir, error), end; !error && it != end; it.increment(error)) {
+    if (!is_pch_file(it->path().filename().string(), work_files)) continue;
+    struct stat info {};
+    if (::lstat(it->path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+    found.push_back(StoredEntry{Key(), it->path(), static_cast<std::uint64_t>(info.st_size),
+                                to_time_point(info.st_mtim), true});
+  }
+  return found;
 }
 
 void remove_trash(const std::vector<Retired>& retired) {
@@ -299,18 +346,25 @@ struct DiskTier::State {
   const std::uint64_t max_size_bytes;
   const FileModes modes;
   const std::optional<std::string> secret;  // set in a shared folder: every entry is signed
+  // This process's counts; hits reach it through the TieredStore, damage and evictions from here.
+  const std::shared_ptr<CounterTally> tally = std::make_shared<CounterTally>(::getpid());
   std::atomic<bool> write_failure_warned{false};
   std::atomic<bool> lock_failure_warned{false};
   std::atomic<bool> first_write_done{false};
   std::atomic<bool> unreadable_warned{false};
 
-  /// Exists only while a put() holds the ledger lock between publishing and counting: found
-  /// by someone else holding that lock, it means a writer died there (its entry is uncounted).
+  // The folders and files of the layout, made when maintenance or a write needs them.
   fs::path entries_dir() const { return root / k_entries_dir; }
   fs::path tmp_dir() const { return root / k_tmp_dir; }
   fs::path locks_dir() const { return root / k_locks_dir; }
+  fs::path pch_dir() const { return root / k_pch_dir; }
   fs::path ledger_lock_file() const { return locks_dir() / k_size_lock_file; }
   SizeLedger ledger() const { return SizeLedger((root / k_size_file).string(), tmp_dir().string(), modes.file); }
+  StatsFile stats_file() const {
+    return StatsFile((root / k_stats_file).string(), (locks_dir() / k_stats_lock_file).string(), modes);
+  }
+  /// Exists only while a put() holds the ledger lock between publishing and counting: found
+  /// by someone else holding that lock, it means a writer died there (its entry is uncounted).
   fs::path publishing_marker() const { return locks_dir() / "publishing"; }
   bool writer_died_while_publishing_locked() const { return ::access(publishing_marker().c_str(), F_OK) == 0; }
 
@@ -473,15 +527,7 @@ struct DiskTier::State {
 
   // --- removal under the ledger lock -----------------------------------------------------
 
-  FileLock lock_ledger() const {
-    try {
-      return FileLock::acquire(ledger_lock_file(), modes.file);
-    } catch (const IoError& error) {
-      if (error.error_number() != ENOENT) throw;
-      create_private_dirs(locks_dir(), modes.dir);  // someone deleted locks/: make it again
-      return FileLock::acquire(ledger_lock_file(), modes.file);
-    }
-  }
+  FileLock lock_ledger() const { return FileLock::acquire_remaking_folder(ledger_lock_file(), modes); }
 
   /// Moves an entry folder into tmp/ in one rename (readers holding its files keep reading,
   /// later readers miss); nullopt if it is not there. Caller holds the ledger lock.
@@ -530,34 +576,60 @@ struct DiskTier::State {
     }
   }
 
-  /// Retires entries, least recently used first, until the total is at most `target_bytes`.
-  std::size_t evict_locked(std::vector<StoredEntry>& lru_first, std::uint64_t& total,
-                           std::uint64_t target_bytes, std::vector<Retired>& retired) const {
-    std::size_t removed = 0;
-    for (const StoredEntry& entry : lru_first) {
-      if (total <= target_bytes) break;
-      if (std::optional<Retired> item = retire_locked(entry.dir)) {
-        retired.push_back(std::move(*item));
-        ++removed;
-      }
-      total -= std::min(total, entry.size_bytes);
+  /// Retires an entry (into tmp/) or deletes a PCH file, counting it in `removed` when it was
+  /// there. One that cannot be moved (a failing disk) stays, is not counted and false returned.
+  bool remove_one_locked(const StoredEntry& item, std::vector<Retired>& retired, Removed& removed) const {
+    if (item.pch) {  // a compile reading it keeps its open file; one about to open it compiles without (issue 21)
+      if (::unlink(item.dir.c_str()) == 0) ++removed.pch_files;
+      else if (errno != ENOENT) return false;
+      return true;
     }
+    try {
+      if (std::optional<Retired> moved = retire_locked(item.dir)) {
+        retired.push_back(std::move(*moved));
+        ++removed.entries;
+      }
+      return true;
+    } catch (const IoError& error) {
+      jitcu::log().debug("cannot remove '{}': {}", item.dir.string(), error.what());
+      return false;
+    }
+  }
+
+  /// Removes items of [first, last) in order until `done()`; what went is taken off `totals`.
+  template <class Iterator, class Done>
+  Removed remove_until_locked(Iterator first, Iterator last, Totals& totals, std::vector<Retired>& retired,
+                              Done done) const {
+    Removed removed;
+    for (; first != last && !done(); ++first)
+      if (remove_one_locked(*first, retired, removed)) totals.take_away(*first);
     return removed;
   }
 
-  /// Retires every entry in [first, last).
+  /// Removes entries and PCH files, least recently used first, until the total is at most `target_bytes`.
+  Removed evict_locked(std::vector<StoredEntry>& lru_first, Totals& totals, std::uint64_t target_bytes,
+                       std::vector<Retired>& retired) const {
+    return remove_until_locked(lru_first.begin(), lru_first.end(), totals, retired,
+                               [&] { return totals.all() <= target_bytes; });
+  }
+
+  /// Removes every item in [first, last).
   template <class Iterator>
-  std::size_t retire_all_locked(Iterator first, Iterator last, std::uint64_t& total,
-                                std::vector<Retired>& retired) const {
-    std::size_t removed = 0;
-    for (; first != last; ++first) {
-      if (std::optional<Retired> item = retire_locked(first->dir)) {
-        retired.push_back(std::move(*item));
-        ++removed;
-      }
-      total -= std::min(total, first->size_bytes);
-    }
-    return removed;
+  Removed remove_all_locked(Iterator first, Iterator last, Totals& totals, std::vector<Retired>& retired) const {
+    return remove_until_locked(first, last, totals, retired, [] { return false; });
+  }
+
+  /// Entry folders and finished PCH files: everything the cap covers.
+  std::vector<StoredEntry> scan_capped() const {
+    std::vector<StoredEntry> stored = scan_entries(entries_dir());
+    std::vector<StoredEntry> pch_files = scan_pch(pch_dir());
+    stored.insert(stored.end(), pch_files.begin(), pch_files.end());
+    return stored;
+  }
+
+  /// Counts what the cap or a prune removed, for `jitcu cache stats`.
+  void count_evictions(const Removed& removed) const {
+    tally->add(CacheCounters{.evictions = removed.entries, .pch_evictions = removed.pch_files});
   }
 
   // --- get ---------------------------------------------------------------------------------
@@ -592,6 +664,7 @@ struct DiskTier::State {
       return std::nullopt;
     }
     warn_damaged(dir, problem);
+    tally->add(CacheCounters{.damaged = 1});
     struct stat opened {};
     ::fstat(dir_fd.get(), &opened);
     discard_quietly(dir, [&] {  // only the folder we found damaged, not one published since
@@ -728,46 +801,50 @@ struct DiskTier::State {
     const bool stale = recount || !recorded || now_unix - recorded->last_scan_unix >
                                         std::chrono::duration_cast<std::chrono::seconds>(
                                             k_rescan_interval).count();
-    if (!stale && recorded->total_size_bytes + added_bytes <= max_size_bytes) {
+    // The workers' PCH files share the cap; they are made outside the ledger, so they are
+    // listed here (one small folder, on a miss only).
+    const std::uint64_t pch_bytes = totals_of(scan_pch(pch_dir())).pch_bytes;
+    if (!stale && recorded->total_size_bytes + added_bytes + pch_bytes <= max_size_bytes) {
       ledger().write({recorded->total_size_bytes + added_bytes, recorded->last_scan_unix});
       return;
     }
-    std::vector<StoredEntry> stored = scan_entries(entries_dir());
-    std::uint64_t total = total_size(stored);
-    if (total > max_size_bytes) {
+    std::vector<StoredEntry> stored = scan_capped();
+    Totals totals = totals_of(stored);
+    if (totals.all() > max_size_bytes) {
       // The entry just published goes last, and only if it alone is over the cap.
-      const auto is_new = [&key](const StoredEntry& e) { return e.key == key; };
+      const auto is_new = [&key](const StoredEntry& e) { return !e.pch && e.key == key; };
       std::vector<StoredEntry> newest;
       std::copy_if(stored.begin(), stored.end(), std::back_inserter(newest), is_new);
       stored.erase(std::remove_if(stored.begin(), stored.end(), is_new), stored.end());
       sort_least_recently_used_first(stored);
-      const std::size_t removed = evict_locked(stored, total,
-                                               max_size_bytes / 100 * k_evict_target_percent,
-                                               retired);
-      evict_locked(newest, total, max_size_bytes, retired);
-      jitcu::log().debug("cache over its cap of {} bytes: evicted {} entries, {} bytes remain",
-                         max_size_bytes, removed, total);
+      Removed removed = evict_locked(stored, totals, max_size_bytes / 100 * k_evict_target_percent, retired);
+      removed.entries += evict_locked(newest, totals, max_size_bytes, retired).entries;
+      count_evictions(removed);
+      jitcu::log().debug("cache over its cap of {} bytes: evicted {} entries and {} precompiled headers, "
+                         "{} bytes remain", max_size_bytes, removed.entries, removed.pch_files, totals.all());
     }
-    ledger().write({total, now_unix});
+    ledger().write({totals.entry_bytes, now_unix});
   }
 
   // --- maintenance -----------------------------------------------------------------------
 
-  /// Runs `choose` on every stored entry under the ledger lock, retires what it returns,
-  /// records the new exact total and returns how many entries went.
+  /// Runs `choose` on every stored entry and PCH file under the ledger lock, removes what it
+  /// returns, records the new exact total and returns what went: only what is really gone, also
+  /// when some removals fail or the new total cannot be written (a full disk).
   template <class Choose>
-  std::size_t prune(Choose choose) {
+  Removed prune(Choose choose) {
     clean_stale_tmp();
     std::vector<Retired> retired;
-    std::size_t removed = 0;
+    Removed removed;
     {
       const FileLock held = lock_ledger();
-      std::vector<StoredEntry> stored = scan_entries(entries_dir());
+      std::vector<StoredEntry> stored = scan_capped();
       sort_least_recently_used_first(stored);
-      std::uint64_t total = total_size(stored);
-      removed = choose(stored, total, retired);
+      Totals totals = totals_of(stored);
+      removed = choose(stored, totals, retired);
       try {
-        ledger().write({total, std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count()});
+        const auto now = std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch());
+        ledger().write({totals.entry_bytes, now.count()});
       } catch (const IoError& error) {  // a full disk: the removals stand; the next put recounts
         jitcu::log().debug("cannot record the cache's new size: {}", error.what());
         ::unlink(ledger_file().c_str());
@@ -776,6 +853,33 @@ struct DiskTier::State {
     }
     remove_trash(retired);
     return removed;
+  }
+
+  enum class Eviction { no, yes };  // whether what a prune removes counts as evictions
+
+  /// prune(), counting its removals and flushing the counters: maintenance, not a hit.
+  template <class Choose>
+  Removed prune_counted(Choose choose, Eviction eviction) {
+    Removed removed;
+    try {
+      removed = prune(choose);
+    } catch (const std::runtime_error& error) {  // before anything was removed: the ledger lock
+      warn_write_failure(error.what());
+    }
+    if (eviction == Eviction::yes) count_evictions(removed);
+    flush_counters();
+    return removed;
+  }
+
+  void flush_counters() const {
+    const CacheCounters unflushed = tally->take_unflushed(::getpid());
+    if (unflushed == CacheCounters{}) return;
+    try {
+      stats_file().add(unflushed);
+    } catch (const std::exception& error) {
+      tally->give_back(unflushed);
+      jitcu::log().debug("cannot record the cache's statistics: {} (tried again at the next flush)", error.what());
+    }
   }
 
   std::vector<ListedEntry> list() const {
@@ -853,7 +957,7 @@ DiskTier::DiskTier(const fs::path& root, std::uint64_t max_size_bytes, DiskTrust
   }
 }
 
-DiskTier::~DiskTier() = default;
+DiskTier::~DiskTier() { flush_counters(); }
 
 const fs::path& DiskTier::root() const { return state_->root; }
 
@@ -884,13 +988,7 @@ void DiskTier::remove(const Key& key) {
 std::unique_ptr<KeyLock> DiskTier::lock(const Key& key) {
   const fs::path path = state_->locks_dir() / (key.hex().substr(0, k_lock_stripe_hex_digits) + ".lock");
   try {
-    try {
-      return std::make_unique<DiskKeyLock>(FileLock::acquire(path, state_->modes.file));
-    } catch (const IoError& error) {
-      if (error.error_number() != ENOENT) throw;
-      create_private_dirs(state_->locks_dir(), state_->modes.dir);  // someone deleted locks/: make it again
-      return std::make_unique<DiskKeyLock>(FileLock::acquire(path, state_->modes.file));
-    }
+    return std::make_unique<DiskKeyLock>(FileLock::acquire_remaking_folder(path, state_->modes));
   } catch (const IoError& error) {
     if (!state_->lock_failure_warned.exchange(true))
       jitcu::log().warn("{}; compiles of one kernel may run in several processes at once (results stay correct)",
@@ -904,43 +1002,53 @@ std::vector<ListedEntry> DiskTier::list() { return state_->list(); }
 std::vector<VerifyResult> DiskTier::verify() { return state_->verify(); }
 
 DiskStats DiskTier::stats() {
-  const std::vector<StoredEntry> stored = scan_entries(state_->entries_dir());
-  return DiskStats{stored.size(), total_size(stored), state_->max_size_bytes};
+  const std::vector<StoredEntry> stored = state_->scan_capped();
+  const Totals totals = totals_of(stored);
+  const auto pch_files = static_cast<std::uint64_t>(
+      std::count_if(stored.begin(), stored.end(), [](const StoredEntry& item) { return item.pch; }));
+  return DiskStats{stored.size() - pch_files, totals.all(), state_->max_size_bytes, pch_files, totals.pch_bytes};
 }
 
-std::size_t DiskTier::prune_to_size(std::uint64_t max_size_bytes) {
-  try {
-    return state_->prune([&](std::vector<StoredEntry>& lru_first, std::uint64_t& total, std::vector<Retired>& retired) {
-      return state_->evict_locked(lru_first, total, max_size_bytes, retired);
-    });
-  } catch (const std::runtime_error& error) {
-    state_->warn_write_failure(error.what());
-    return 0;
-  }
+std::vector<ListedPch> DiskTier::list_pch() {
+  std::vector<StoredEntry> stored = scan_pch(state_->pch_dir());
+  sort_least_recently_used_first(stored);
+  std::vector<ListedPch> listed;
+  for (const StoredEntry& item : stored) listed.push_back(ListedPch{item.dir, item.size_bytes, item.last_used});
+  return listed;
 }
 
-std::size_t DiskTier::prune_older_than(std::chrono::system_clock::time_point cutoff) {
-  try {
-    return state_->prune([&](std::vector<StoredEntry>& lru_first, std::uint64_t& total, std::vector<Retired>& retired) {
-      const auto first_kept = std::find_if(lru_first.begin(), lru_first.end(),
-                                           [&](const StoredEntry& e) { return e.last_used >= cutoff; });
-      return state_->retire_all_locked(lru_first.begin(), first_kept, total, retired);
-    });
-  } catch (const std::runtime_error& error) {
-    state_->warn_write_failure(error.what());
-    return 0;
-  }
+Removed DiskTier::prune_to_size(std::uint64_t max_size_bytes) {
+  return state_->prune_counted([&](std::vector<StoredEntry>& lru_first, Totals& totals, std::vector<Retired>& retired) {
+    return state_->evict_locked(lru_first, totals, max_size_bytes, retired);
+  }, State::Eviction::yes);
 }
 
-std::size_t DiskTier::clear() {
-  try {
-    return state_->prune([&](std::vector<StoredEntry>& lru_first, std::uint64_t& total, std::vector<Retired>& retired) {
-      return state_->retire_all_locked(lru_first.begin(), lru_first.end(), total, retired);
-    });
-  } catch (const std::runtime_error& error) {
-    state_->warn_write_failure(error.what());
-    return 0;
-  }
+Removed DiskTier::prune_older_than(std::chrono::system_clock::time_point cutoff) {
+  return state_->prune_counted([&](std::vector<StoredEntry>& lru_first, Totals& totals, std::vector<Retired>& retired) {
+    const auto first_kept = std::find_if(lru_first.begin(), lru_first.end(),
+                                         [&](const StoredEntry& e) { return e.last_used >= cutoff; });
+    return state_->remove_all_locked(lru_first.begin(), first_kept, totals, retired);
+  }, State::Eviction::yes);
 }
+
+Removed DiskTier::clear() {
+  return state_->prune_counted([&](std::vector<StoredEntry>& lru_first, Totals& totals, std::vector<Retired>& retired) {
+    Removed removed = state_->remove_all_locked(lru_first.begin(), lru_first.end(), totals, retired);
+    for (const StoredEntry& work_file : scan_pch(state_->pch_dir(), true))  // and their lock and temporary files
+      ::unlink(work_file.dir.c_str());
+    return removed;
+  }, State::Eviction::no);
+}
+
+const std::shared_ptr<CounterTally>& DiskTier::tally() const { return state_->tally; }
+
+void DiskTier::flush_counters() { state_->flush_counters(); }
+
+RecordedStats DiskTier::recorded_counters() {
+  const RecordedCounters recorded = state_->stats_file().read();
+  return RecordedStats{recorded.counters, Clock::time_point(std::chrono::seconds(recorded.zeroed_unix))};
+}
+
+void DiskTier::zero_counters() { state_->stats_file().zero(); }
 
 }  // namespace jitcu::cache

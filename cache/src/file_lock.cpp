@@ -30,4 +30,14 @@ FileLock FileLock::acquire(const std::filesystem::path& path, mode_t file_mode) 
   return FileLock(std::move(fd));
 }
 
+FileLock FileLock::acquire_remaking_folder(const std::filesystem::path& path, const FileModes& modes) {
+  try {
+    return acquire(path, modes.file);
+  } catch (const IoError& error) {
+    if (error.error_number() != ENOENT) throw;
+    create_private_dirs(path.parent_path(), modes.dir);
+    return acquire(path, modes.file);
+  }
+}
+
 }  // namespace jitcu::cache::detail

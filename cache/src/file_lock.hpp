@@ -12,6 +12,8 @@ class FileLock {
  public:
   /// Opens (creating, mode 0600) `path` and blocks until the lock is ours. Throws IoError.
   static FileLock acquire(const std::filesystem::path& path, mode_t file_mode = 0600);
+  /// acquire(), making the lock file's folder again (mode `modes.dir`) if someone deleted it.
+  static FileLock acquire_remaking_folder(const std::filesystem::path& path, const FileModes& modes);
   FileLock(FileLock&&) noexcept = default;
   FileLock& operator=(FileLock&&) noexcept = default;
   ~FileLock() = default;  // closing the last descriptor releases the lock

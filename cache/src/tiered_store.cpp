@@ -1,9 +1,13 @@
 #include <jitcu/cache/disk_tier.hpp>
 #include <jitcu/base/log.hpp>
+#include <jitcu/cache/memory_tier.hpp>
 #include <jitcu/cache/tiered_store.hpp>
 
 #include "background_fill.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <stdexcept>
 
 namespace jitcu::cache {
@@ -45,13 +49,19 @@ void put_into(Tier& tier, const Key& key, const Entry& entry) {
 TieredStore::TieredStore(std::vector<std::shared_ptr<Tier>> tiers)
     : tiers_(std::move(tiers)), fill_(std::make_unique<detail::BackgroundFill>()) {
   if (tiers_.empty()) throw std::invalid_argument("a TieredStore needs at least one tier");
+  for (const auto& tier : tiers_) {
+    if (dynamic_cast<DiskTier*>(tier.get())) kinds_.push_back(TierKind::disk);
+    else if (dynamic_cast<MemoryTier*>(tier.get())) kinds_.push_back(TierKind::memory);
+    else kinds_.push_back(TierKind::remote);
+  }
+  tally_ = disk() ? disk()->tally() : std::make_shared<CounterTally>(::getpid());
 }
 
 TieredStore::~TieredStore() = default;
 
 void TieredStore::wait_for_fills() { fill_->wait(); }
 
-std::optional<Hit> TieredStore::get(const Key& key, const BlobSelection& blobs) {
+std::optional<Hit> TieredStore::get(const Key& key, const BlobSelection& blobs, Lookup lookup) {
   for (std::size_t level = 0; level < tiers_.size(); ++level) {
     // A lower tier's entry is read whole: the tiers above keep all of it.
     std::optional<Entry> found = get_from(*tiers_[level], key, level == 0 ? blobs : BlobSelection::all());
@@ -64,6 +74,7 @@ std::optional<Hit> TieredStore::get(const Key& key, const BlobSelection& blobs) 
     }
     if (jitcu::log_enabled(spdlog::level::debug))
       jitcu::log().debug("cache hit {} from {}", key.short_hex(), tiers_[level]->describe());
+    if (lookup == Lookup::compile) count_hit(kinds_[level], found->record);
     return Hit{std::move(*found), level};
   }
   return std::nullopt;
@@ -88,6 +99,20 @@ std::unique_ptr<KeyLock> TieredStore::lock(const Key& key) {
   auto stacked = std::make_unique<StackedLock>();
   for (const auto& tier : tiers_) stacked->add(tier->lock(key));
   return stacked;
+}
+
+void TieredStore::count_hit(TierKind kind, const EntryRecord& record) {
+  CacheCounters hit{.saved_ns = static_cast<std::uint64_t>(std::max(record.compile_ms, 0.0) * 1e6)};
+  ++(kind == TierKind::disk ? hit.disk_hits : kind == TierKind::memory ? hit.memory_hits : hit.remote_hits);
+  tally_->add(hit);  // in memory: a hit pays no I/O for its counters
+}
+
+void TieredStore::count(const CacheCounters& delta) { tally_->add(delta); }
+
+CacheCounters TieredStore::counters() const { return tally_->total(); }
+
+void TieredStore::flush_counters() {
+  if (auto* disk_tier = disk()) disk_tier->flush_counters();
 }
 
 DiskTier* TieredStore::disk() const {

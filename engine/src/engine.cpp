@@ -20,6 +20,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -71,6 +72,14 @@ cache::StoreConfig store_config(const EngineOptions& options) {
   if (!options.remote_cache.empty()) config.remote = options.remote_cache;
   return config;
 }
+
+std::uint64_t to_ns(double milliseconds) { return static_cast<std::uint64_t>(std::max(milliseconds, 0.0) * 1e6); }
+
+/// Adds the store's unflushed counts to <cache>/stats when it goes out of scope.
+struct FlushCountersOnExit {
+  cache::TieredStore& store;
+  ~FlushCountersOnExit() { store.flush_counters(); }
+};
 
 std::filesystem::path disk_root(const cache::TieredStore& store) {
   const auto* disk = store.disk();
@@ -126,7 +135,8 @@ struct Engine::Impl {
     const auto start = std::chrono::steady_clock::now();
     detail::CompileRequest request = request_for(source, wanted);
     const std::size_t hash = request.hash();
-    if (auto module = process_cache.find(request, hash)) return {std::move(module), Origin::process_cache};
+    if (auto module = process_cache.find(request, hash))
+      return {count_memory_hit(std::move(module)), Origin::process_cache};
 
     warn_missing_include_dirs(request);
     const std::int64_t stamped_ns = detail::now_ns();
@@ -171,6 +181,7 @@ struct Engine::Impl {
         key, {},
         [&] {
           auto [module, entry] = detail::link_sources(key, plan);
+          store->count({.compiles = 1, .compile_ns = to_ns(module->compile_ms)});
           store_built(key, entry, *module);
           return module;
         },
@@ -191,11 +202,24 @@ struct Engine::Impl {
     };
   }
 
+  /// Counts a compile this process answered from its memory, saving the compile it once took.
+  ModulePtr count_memory_hit(ModulePtr module) {
+    store->count({.memory_hits = 1, .saved_ns = to_ns(module->compile_ms)});
+    return module;
+  }
+
   // The module for `key`: from the store, else built (NVRTC, nvJitLink). One build per key at a
   // time, in this process (a shared future) and across processes (the store's key lock).
   // `finish` runs on the module before anyone else can see it.
   std::pair<ModulePtr, Origin> module_for_key(const cache::Key& key, const std::string& image_name, const Build& build,
                                               const Finish& finish) {
+    auto found = find_module_for_key(key, image_name, build, finish);
+    if (found.second == Origin::process_cache) found.first = count_memory_hit(std::move(found.first));
+    return found;
+  }
+
+  std::pair<ModulePtr, Origin> find_module_for_key(const cache::Key& key, const std::string& image_name,
+                                                   const Build& build, const Finish& finish) {
     if (auto known = known_module(key)) return {std::move(known), Origin::process_cache};
     // A hit needs no promise: two threads loading one entry at once both get a good module.
     if (auto hit = load_from_store(key, image_name)) {
@@ -248,12 +272,15 @@ struct Engine::Impl {
     return loaded;
   }
 
-  // Called after a first look in the store missed.
+  // Called after a first look in the store missed. A miss costs tens of milliseconds: the
+  // counters go to disk here (after the key lock is released), not on the hit path.
   std::pair<std::shared_ptr<detail::ModuleState>, Origin> find_or_build(const cache::Key& key,
                                                                         const std::string& image_name,
                                                                         const Build& build) {
+    const FlushCountersOnExit flush{*store};
     auto key_lock = store->lock(key);
     if (auto hit = load_from_store(key, image_name)) return {hit, Origin::disk_cache};  // another process made it
+    store->count({.misses = 1});
     return {build(), Origin::compiled};
   }
 
@@ -281,6 +308,7 @@ struct Engine::Impl {
     input.cancel = wanted.cancel.get();
     auto output = dispatch.run(std::move(input), options.precompiled_headers,
                                !detail::include_lines(source.text()).empty(), headers);
+    store->count({.compiles = 1, .compile_ns = to_ns(output.milliseconds)});
     if (output.cancelled)
       throw CompileCancelled(fmt::format("compiling {} was cancelled {}; nothing was cached", source.name(),
                                          wanted.cancel && wanted.cancel->load()
@@ -307,6 +335,7 @@ Engine::~Engine() {
   if (!impl_) return;
   impl_->dispatch.stop();
   impl_->store->wait_for_fills();  // a remote hit's local copy is on disk when the Engine is gone
+  impl_->store->flush_counters();  // hits were counted in memory only
 }
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
@@ -360,5 +389,6 @@ cache::KeyRecord Engine::key_record(const Source& source, const CompileOptions& 
 
 std::string Engine::default_arch() const { return impl_->default_arch(); }
 cache::TieredStore& Engine::store() { return *impl_->store; }
+cache::CacheCounters Engine::stats() const { return impl_->store->counters(); }
 
 }  // namespace jitcu

@@ -25,7 +25,7 @@ namespace {
 /// One blob of a module's cache entry, checked; a missing or damaged one is an error that says
 /// what to do (the store has removed a damaged entry, so the next compile replaces it).
 std::string read_cached_blob(const ModuleState& module, const std::string& name) {
-  auto hit = module.store->get(module.key, cache::BlobSelection::only(name));
+  auto hit = module.store->get(module.key, cache::BlobSelection::only(name), cache::TieredStore::Lookup::more_blobs);
   if (hit) {
     if (auto it = hit->entry.blobs.find(name); it != hit->entry.blobs.end()) return std::move(it->second);
   }

@@ -6,6 +6,10 @@
  *                           from 1); 0 or unset: fail none, only count
  *   JITCU_FAULT_ERRNO=NAME  EIO (default), ENOSPC, EACCES or EMFILE
  *   JITCU_FAULT_COUNT=PATH  at exit, write "<calls> <failed function or ->" to PATH
+ *   JITCU_FAULT_EVERY=LIST  also fail every call to the functions named (comma-separated, e.g.
+ *                           "write,mkdir" with ENOSPC: a full disk, where no new data and no new
+ *                           folder fit; pwrite is not intercepted: rewriting a file's own bytes in
+ *                           place needs no new block, and a full disk allows it)
  *
  * Calls from libc's own internals (fopen, the dynamic loader) do not pass through here; calls
  * that jitcu, libstdc++ and NVRTC make through the PLT do. Counting is process-wide and atomic. */
@@ -27,6 +31,7 @@ static atomic_long calls;
 static long fail_at;
 static int fail_errno = EIO;
 static const char* failed_function;
+static const char* fail_every;
 
 __attribute__((constructor)) static void read_settings(void) {
   const char* at = getenv("JITCU_FAULT_AT");
@@ -35,6 +40,21 @@ __attribute__((constructor)) static void read_settings(void) {
   if (name && strcmp(name, "ENOSPC") == 0) fail_errno = ENOSPC;
   else if (name && strcmp(name, "EACCES") == 0) fail_errno = EACCES;
   else if (name && strcmp(name, "EMFILE") == 0) fail_errno = EMFILE;
+  fail_every = getenv("JITCU_FAULT_EVERY");
+}
+
+/* True when `function` is one of JITCU_FAULT_EVERY's comma-separated names. */
+static int fails_every_call(const char* function) {
+  if (!fail_every) return 0;
+  const size_t length = strlen(function);
+  for (const char* at = fail_every; *at;) {
+    const char* end = strchr(at, ',');
+    const size_t size = end ? (size_t)(end - at) : strlen(at);
+    if (size == length && strncmp(at, function, length) == 0) return 1;
+    if (!end) break;
+    at = end + 1;
+  }
+  return 0;
 }
 
 __attribute__((destructor)) static void write_count(void) {
@@ -49,6 +69,10 @@ __attribute__((destructor)) static void write_count(void) {
 /* True when this call is the one to fail (errno is then set). */
 static int should_fail(const char* function) {
   const long n = atomic_fetch_add(&calls, 1) + 1;
+  if (fails_every_call(function)) {
+    errno = fail_errno;
+    return 1;
+  }
   if (fail_at <= 0 || n != fail_at) return 0;
   failed_function = function;
   errno = fail_errno;

@@ -6,6 +6,7 @@
 #include "engine_support.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -159,6 +160,58 @@ TEST_CASE("an I/O error on a hit or in verify names its cause and keeps the inta
       CHECK(faulted.output.find("1 of 1 entry damaged") == std::string::npos);
     }
   }
+}
+
+// issue 21: on a full disk `cache prune` once printed "removed 0" after removing 4 entries.
+TEST_CASE("prune --max-size on a full disk reports the entries it really removed, and the evictions counter agrees") {
+  TempDir work("jitcu-io-faults");
+  const fs::path cache = work / "cache";
+  for (int i = 0; i < 6; ++i) {
+    const fs::path source = work / ("k" + std::to_string(i) + ".cu");
+    write_file(source, "extern \"C\" __global__ void k" + std::to_string(i) + "(float* x) { x[0] = " + std::to_string(i) +
+                           ".0f; }\n");
+    REQUIRE(run_jitcu(cache, {"compile", source.string(), "--arch", "sm_90"}).exit_code == 0);
+  }
+  const auto entry_folders = [&] {
+    std::size_t count = 0;
+    std::error_code ec;
+    for (const auto& shard : fs::directory_iterator(cache / "entries", ec))
+      for (const auto& entry : fs::directory_iterator(shard.path(), ec)) count += entry.is_directory();
+    return count;
+  };
+  const std::size_t before = entry_folders();
+  REQUIRE(before == 6);
+  const auto entry_bytes = nlohmann::json::parse(run_jitcu(cache, {"cache", "stats", "--json"}).output)["total_size_bytes"].get<std::uint64_t>();
+  // Every write() and mkdir() fails with ENOSPC: no new file, folder or ledger can be written.
+  const std::map<std::string, std::string> full_disk{{"LD_PRELOAD", JITCU_FAULT_SHIM},
+                                                     {"ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0"},
+                                                     {"JITCU_FAULT_EVERY", "write,mkdir"},
+                                                     {"JITCU_FAULT_ERRNO", "ENOSPC"},
+                                                     {"JITCU_LOG_LEVEL", "warn"}};
+  const auto prune = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv{JITCU_TOOL, "--cache-dir", cache.string(), "cache", "prune"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, full_disk);
+  };
+  const ProcessResult as_json = prune({"--max-size", std::to_string(entry_bytes / 2), "--json"});
+  INFO("prune --json on a full disk:\n" << as_json.output);
+  REQUIRE(as_json.exit_code == 0);
+  const std::size_t after_json = entry_folders();
+  CHECK(after_json < before);
+  CHECK(nlohmann::json::parse(as_json.output.substr(as_json.output.find('{')))["removed"] == before - after_json);
+
+  const ProcessResult as_text = prune({"--max-size", "1"});
+  INFO("prune on a full disk:\n" << as_text.output);
+  REQUIRE(as_text.exit_code == 0);
+  const std::size_t after_text = entry_folders();
+  CHECK(after_text == 0);
+  const std::size_t removed = after_json - after_text;
+  CHECK(as_text.output.find(fmt::format("removed {} entr{} ", removed, removed == 1 ? "y" : "ies")) != std::string::npos);
+
+  // The stats file existed (the compiles made it), so the prunes' evictions were written in place.
+  const auto stats = nlohmann::json::parse(run_jitcu(cache, {"cache", "stats", "--json"}).output);
+  CHECK(stats["counters"]["evictions"] == before);
+  CHECK(stats["entries"] == 0);
 }
 
 #endif

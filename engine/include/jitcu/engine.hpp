@@ -1,5 +1,6 @@
 #pragma once
 // The engine: compiles sources through the cache and hands back modules.
+#include <jitcu/cache/counters.hpp>
 #include <jitcu/compile_result.hpp>
 #include <jitcu/module.hpp>
 #include <jitcu/options.hpp>
@@ -99,6 +100,11 @@ class Engine {
   std::string default_arch() const;
   /// The cache this engine uses (include <jitcu/cache/tiered_store.hpp> to use it).
   cache::TieredStore& store();
+  /// What this engine's cache did in this process: hits by tier, misses, NVRTC runs and their
+  /// time, time saved, damage, evictions. Counted in memory (a hit pays no I/O for it) and
+  /// added to the cache folder's totals (`jitcu cache stats`) after each compile and when the
+  /// engine is destroyed; a process killed before then loses its unflushed counts.
+  cache::CacheCounters stats() const;
 
  private:
   struct Impl;

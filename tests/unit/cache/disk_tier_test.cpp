@@ -323,11 +323,11 @@ TEST_CASE("list is newest first; stats, remove, clear and prune_older_than") {
   const auto now = std::chrono::system_clock::now();
   set_mtime(tier.entry_dir(keys[1]), now - std::chrono::hours(48));
   set_mtime(tier.entry_dir(keys[2]), now - std::chrono::hours(30));
-  CHECK(tier.prune_older_than(now - std::chrono::hours(24)) == 2);
+  CHECK(tier.prune_older_than(now - std::chrono::hours(24)).entries == 2);
   CHECK_FALSE(tier.get(keys[1], BlobSelection::none()).has_value());
   CHECK_FALSE(tier.get(keys[2], BlobSelection::none()).has_value());
   CHECK(tier.get(keys[3], BlobSelection::none()).has_value());
-  CHECK(tier.clear() == 3);
+  CHECK(tier.clear().entries == 3);
   CHECK(tier.list().empty());
   CHECK(tier.stats().entries == 0);
   CHECK(tier.stats().total_size_bytes == 0);
@@ -354,7 +354,7 @@ TEST_CASE("list and stats leave alone what is not an entry folder") {
   CHECK(tier.list().size() == 1);
   CHECK(tier.stats().entries == 1);
   CHECK(tier.verify().size() == 1);
-  CHECK(tier.clear() == 1);
+  CHECK(tier.clear().entries == 1);
   CHECK(read_file(entries / "notes.txt") == "mine");
   CHECK(fs::exists(entries / key.hex().substr(0, 2) / other.hex()));
 }

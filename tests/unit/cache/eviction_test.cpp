@@ -71,7 +71,7 @@ TEST_CASE("prune_to_size keeps the most recently used entries within the cap") {
   const std::uint64_t total = store.stats().total_size_bytes;
   const std::uint64_t cap = total / 3;
 
-  const std::size_t removed = store.prune_to_size(cap);
+  const std::size_t removed = store.prune_to_size(cap).entries;
   const std::set<Key> survivors = surviving(store);
   CHECK(removed + survivors.size() == filled.by_use.size());
   CHECK_FALSE(survivors.empty());

@@ -1,6 +1,7 @@
 #pragma once
 // The on-disk tier: one folder per entry, plain files, atomic publish, LRU under a size cap,
 // and the cache's maintenance (list, verify, prune, clear). docs/cache-format.md.
+#include <jitcu/cache/counters.hpp>
 #include <jitcu/cache/tier.hpp>
 
 #include <chrono>
@@ -52,11 +53,32 @@ class UnusableCacheFolder : public std::runtime_error {
   Reason reason_;
 };
 
-/// Totals for `jitcu cache stats`.
+/// A precompiled-header file the compile workers keep in <cache>/pch, as listings show it.
+struct ListedPch {
+  std::filesystem::path path;
+  std::uint64_t size_bytes = 0;
+  std::chrono::system_clock::time_point last_used;  // its mtime: a worker bumps it on every use
+};
+
+/// Totals for `jitcu cache stats` and `jitcu info`.
 struct DiskStats {
   std::uint64_t entries = 0;
-  std::uint64_t total_size_bytes = 0;
+  std::uint64_t total_size_bytes = 0;  // entries and precompiled headers: what the cap covers
   std::uint64_t max_size_bytes = 0;
+  std::uint64_t pch_files = 0;
+  std::uint64_t pch_bytes = 0;
+};
+
+/// What a prune or a clear removed.
+struct Removed {
+  std::size_t entries = 0;
+  std::size_t pch_files = 0;
+};
+
+/// The counters in <cache>/stats: every process's since `zeroed`.
+struct RecordedStats {
+  CacheCounters counters;
+  std::chrono::system_clock::time_point zeroed;  // the first count, or the last zero_counters()
 };
 
 class DiskTier final : public Tier {
@@ -66,6 +88,7 @@ class DiskTier final : public Tier {
   /// or empty folder and so never takes over, cleans or deletes a folder it did not make.
   /// Throws UnusableCacheFolder or std::runtime_error naming the folder, the reason and what to do.
   DiskTier(const std::filesystem::path& root, std::uint64_t max_size_bytes, DiskTrust trust = {});
+  /// Flushes the counters (flush_counters()).
   ~DiskTier() override;
   DiskTier(const DiskTier&) = delete;
   DiskTier& operator=(const DiskTier&) = delete;
@@ -81,12 +104,28 @@ class DiskTier final : public Tier {
   /// Checks the record and every blob of every entry; changes nothing.
   std::vector<VerifyResult> verify();
   DiskStats stats();
-  /// Evicts least-recently-used entries until the total is at most `max_size_bytes`; how many.
-  std::size_t prune_to_size(std::uint64_t max_size_bytes);
-  /// Removes entries last used before `cutoff`; how many.
-  std::size_t prune_older_than(std::chrono::system_clock::time_point cutoff);
-  /// Removes every entry; how many.
-  std::size_t clear();
+  /// The compile workers' precompiled headers (<cache>/pch), least recently used first.
+  std::vector<ListedPch> list_pch();
+  /// Evicts least-recently-used entries and precompiled headers until the total is at most
+  /// `max_size_bytes`.
+  Removed prune_to_size(std::uint64_t max_size_bytes);
+  /// Removes entries and precompiled headers last used before `cutoff`.
+  Removed prune_older_than(std::chrono::system_clock::time_point cutoff);
+  /// Removes every entry, and every precompiled header and its lock and temporary files
+  /// (a compile using one loses only its PCH).
+  Removed clear();
+
+  /// This process's counts, shared with the TieredStore over this tier: they cost no I/O until
+  /// flush_counters().
+  const std::shared_ptr<CounterTally>& tally() const;
+  /// Adds what this process counted since the last flush to <cache>/stats (one lock, a read and
+  /// a write in place). Never throws: a failure is logged at debug level and retried next time.
+  void flush_counters();
+  /// Every process's counters recorded in <cache>/stats (zeros when it has none yet).
+  RecordedStats recorded_counters();
+  /// Sets the recorded counters to zero (`jitcu cache stats --zero`); entries stay. Throws
+  /// std::runtime_error when the file cannot be written.
+  void zero_counters();
 
   /// The cache folder, made absolute.
   const std::filesystem::path& root() const;

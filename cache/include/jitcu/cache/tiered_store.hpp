@@ -2,6 +2,7 @@
 // The cache as the engine sees it: tiers stacked top first (memory or disk, then remote),
 // opened from the environment. A lower tier's hit fills the tiers above it, in the background;
 // a put writes through to every tier; a tier that fails is a logged miss.
+#include <jitcu/cache/counters.hpp>
 #include <jitcu/cache/tier.hpp>
 
 #include <chrono>
@@ -61,10 +62,13 @@ class TieredStore {
   TieredStore(const TieredStore&) = delete;
   TieredStore& operator=(const TieredStore&) = delete;
 
+  /// Why get() is asked: a compile's lookup (counted as a hit in counters()), or a later read
+  /// of one more blob of an entry found before (Module::ptx(), not a hit again).
+  enum class Lookup { compile, more_blobs };
   /// The first tier that has `key` answers with the selected blobs. A lower tier's entry is read
   /// whole, returned at once and put into every tier above it on a thread of the store's own
-  /// (wait_for_fills() waits for that).
-  std::optional<Hit> get(const Key& key, const BlobSelection& blobs);
+  /// (wait_for_fills() waits for that). A compile's hit is counted in memory.
+  std::optional<Hit> get(const Key& key, const BlobSelection& blobs, Lookup lookup = Lookup::compile);
   /// Returns once every fill that get() queued so far is written.
   void wait_for_fills();
   /// Writes through to every tier.
@@ -79,8 +83,21 @@ class TieredStore {
   /// The disk tier, for listing and maintenance; nullptr when the cache is in memory only.
   DiskTier* disk() const;
 
+  /// Adds `delta` to this process's counters: what the engine knows (misses, compiles and
+  /// their time, hits in its own memory). In memory only, no I/O.
+  void count(const CacheCounters& delta);
+  /// This process's counters since the store opened.
+  CacheCounters counters() const;
+  /// Adds what was counted since the last flush to the disk tier's <cache>/stats; nothing
+  /// without a disk tier. Never throws. Counts not flushed when the process dies are lost.
+  void flush_counters();
+
  private:
+  enum class TierKind { memory, disk, remote };
+  void count_hit(TierKind kind, const EntryRecord& record);
   std::vector<std::shared_ptr<Tier>> tiers_;
+  std::vector<TierKind> kinds_;  // of each tier, for the hit counters
+  std::shared_ptr<CounterTally> tally_;  // the disk tier's, when there is one
   std::unique_ptr<detail::BackgroundFill> fill_;  // destroyed first: its jobs use tiers_
 };
 
