@@ -22,6 +22,7 @@ constexpr std::size_t k_kernels_width = 48;  // then "+N more"
 struct LsArgs {
   bool json = false;
   bool pch = false;
+  bool remote = false;
 };
 
 struct StatsArgs {
@@ -92,6 +93,7 @@ Exit run_ls(const LsArgs& flag, const GlobalOptions& global) {
   const std::string dir = cache_dir(global).string();
   const auto disk = open_cache(global);
   if (flag.pch) return run_ls_pch(flag, dir, disk.get());
+  if (flag.remote) return list_remote_entries(flag.json);
   const std::vector<cache::ListedEntry> entries = disk ? disk->list() : std::vector<cache::ListedEntry>{};  // newest first
   const auto now = Clock::now();
   if (flag.json) {
@@ -189,7 +191,12 @@ Exit run_stats(const StatsArgs& args, const GlobalOptions& global) {
 Command add_ls_command(CLI::App& cache, const GlobalOptions& global) {
   auto args = std::make_shared<LsArgs>();
   CLI::App* app = cache.add_subcommand("ls", "list the cached entries, newest first");
-  app->add_flag("--pch", args->pch, "list the compile workers' precompiled headers instead, most recently used first");
+  auto* pch = app->add_flag("--pch", args->pch,
+                            "list the compile workers' precompiled headers instead, most recently used first");
+  app->add_flag("--remote", args->remote,
+                "list what the Redis tier ($JITCU_REMOTE_CACHE) holds for this namespace instead, as "
+                "`cache remote --ls` does")
+      ->excludes(pch);
   app->add_flag("--json", args->json, "print one JSON document instead of text");
   return {app, [args, &global] { return run_ls(*args, global); }};
 }

@@ -165,6 +165,13 @@ void print_remote_status(const json& status, int label_width) {
   }
 }
 
+Exit list_remote_entries(bool json) {
+  RemoteArgs args;
+  args.json = json;
+  args.list = true;
+  return run_remote(args);
+}
+
 Command add_remote_command(CLI::App& cache, const GlobalOptions&) {
   auto args = std::make_shared<RemoteArgs>();
   CLI::App* app = cache.add_subcommand(

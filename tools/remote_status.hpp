@@ -1,5 +1,7 @@
 #pragma once
 // The Redis tier as `jitcu info` and `jitcu cache stats` show it (cache_remote.cpp).
+#include "command.hpp"
+
 #include <nlohmann/json_fwd.hpp>
 
 namespace jitcu::tool {
@@ -10,5 +12,9 @@ nlohmann::json remote_status();
 
 /// remote_status() as text lines, each label padded to `label_width`; nothing for null.
 void print_remote_status(const nlohmann::json& status, int label_width);
+
+/// `jitcu cache ls --remote`: the tier's status and every entry it holds for this namespace,
+/// as `jitcu cache remote --ls` prints them. ToolError when no remote cache is set.
+Exit list_remote_entries(bool json);
 
 }  // namespace jitcu::tool

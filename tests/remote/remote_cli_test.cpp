@@ -67,6 +67,13 @@ TEST_CASE("jitcu cache push warms Redis from a local cache; cache remote shows i
   CHECK(document["entry_list"].size() == 2);
   CHECK(document["stats"]["hits"] == 1);
   CHECK(document["stats"]["puts"] == 2);
+  // `cache ls --remote` is the same listing, from the command users list a cache with.
+  const auto listed = json_of(jitcu_tool({"cache", "ls", "--remote", "--json"}, env));
+  CHECK(listed["entry_list"] == document["entry_list"]);
+  const auto listed_text = jitcu_tool({"cache", "ls", "--remote"}, env);
+  for (const auto& entry : document["entry_list"])
+    CHECK(listed_text.output.find(entry["key"].get<std::string>()) != std::string::npos);
+  CHECK(jitcu_tool({"cache", "ls", "--remote", "--pch"}, env).exit_code == 2);
   const auto text = jitcu_tool({"cache", "remote"}, env);
   CHECK(text.output.find("PING") != std::string::npos);
   CHECK(text.output.find("remote size   2 entries") != std::string::npos);
