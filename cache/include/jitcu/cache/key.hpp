@@ -14,7 +14,7 @@
 namespace jitcu::cache {
 
 /// Bumped whenever the record's layout or meaning changes: old entries then simply miss.
-constexpr int k_key_format_version = 2;
+constexpr int k_key_format_version = 3;  // 3: in-memory headers ("memory_header")
 
 /// SHA-256 of a KeyRecord; names one cache entry.
 class Key {
