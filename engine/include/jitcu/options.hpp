@@ -10,9 +10,9 @@
 namespace jitcu {
 
 /// A header given as text rather than as a file, e.g. one a program carries inside itself or
-/// one jitify2 preprocessed: `#include "name"` and `#include <name>` find it before any folder.
+/// one jitify2 preprocessed: an include of `"name"` or `<name>` finds it before any folder.
 struct HeaderText {
-  /// The name #include lines use, matched exactly: "my/util.cuh" (not "./my/util.cuh").
+  /// The name include lines use, matched exactly: "my/util.cuh" (not "./my/util.cuh").
   std::string name{};
   /// The header's contents; part of the cache key (by its SHA-256).
   std::string text{};
