@@ -84,10 +84,11 @@ std::vector<KernelView> kernels_for(Engine& engine, const Module& module) {
   return kernels;
 }
 
-JobResult run_job(Engine& engine, const Job& job, const CompileFlags& flags) {
+JobResult run_job(Engine& engine, const Job& job, CompileOptions options) {
   JobResult result{job.input->file, job.arch.empty() ? engine.default_arch() : job.arch, {}, {}, {}, {}, 0, {}};
   try {
-    const Module module = engine.compile(*job.input->source, to_compile_options(flags, job.arch));
+    options.arch = job.arch;
+    const Module module = engine.compile(*job.input->source, options);
     result.origin = module.origin();
     result.arch = module.arch();
     result.key = module.cache_key();
@@ -207,13 +208,13 @@ unsigned worker_count(unsigned asked, std::size_t jobs) {
 }
 
 /// Runs every job on `workers` threads sharing one engine.
-void run_jobs(Engine& engine, const std::vector<Job>& jobs, const CompileFlags& flags, unsigned workers,
+void run_jobs(Engine& engine, const std::vector<Job>& jobs, const CompileOptions& options, unsigned workers,
               Reporter& reporter) {
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
       reporter.started(i, jobs[i]);
-      reporter.finished(i, run_job(engine, jobs[i], flags));
+      reporter.finished(i, run_job(engine, jobs[i], options));
     }
   };
   std::vector<std::jthread> threads;
@@ -222,6 +223,7 @@ void run_jobs(Engine& engine, const std::vector<Job>& jobs, const CompileFlags& 
 }
 
 Exit run_compile(const CompileArgs& args, const GlobalOptions& global) {
+  const CompileOptions options = to_compile_options(args.flags, "");  // --header files read once, first
   const std::vector<Input> inputs = read_inputs(args.files);
   std::size_t unreadable = 0;
   for (const Input& input : inputs) {
@@ -232,7 +234,7 @@ Exit run_compile(const CompileArgs& args, const GlobalOptions& global) {
   const std::vector<Job> jobs = make_jobs(inputs, args.archs);
   Engine engine(engine_options(global));
   Reporter reporter(jobs.size(), args.json, progress_display(args.progress));
-  run_jobs(engine, jobs, args.flags, worker_count(args.jobs, jobs.size()), reporter);
+  run_jobs(engine, jobs, options, worker_count(args.jobs, jobs.size()), reporter);
   reporter.finish();
 
   const std::size_t failed = reporter.failures();

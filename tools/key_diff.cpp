@@ -15,7 +15,8 @@ namespace jitcu::tool {
 namespace {
 
 /// Fields a key holds once each; the others ("macro", "option", ...) repeat, one per item.
-const std::set<std::string, std::less<>> k_list_fields = {"macro", "include_dir", "option", "name_expression", "header"};
+const std::set<std::string, std::less<>> k_list_fields = {"macro", "include_dir", "option", "name_expression", "header",
+                                                          "memory_header"};
 
 using Values = std::vector<std::string>;
 
@@ -140,19 +141,22 @@ class Differ {
                  "name expression removed: {}");
   }
 
-  void headers(const Values& was, const Values& now) {
+  /// Headers on disk ("header": path and hash) or in memory ("memory_header": name and hash),
+  /// said alike; an in-memory one is shown by its name, marked "(in memory)".
+  void headers(const std::string& field, const Values& was, const Values& now) {
+    const bool in_memory = field == "memory_header";
+    const auto shown = [&](const std::string& path) { return in_memory ? path + " (in memory)" : display_path(path); };
     const auto before = by_path(was), after = by_path(now);
     for (const auto& [path, hash] : after) {
       const auto old = before.find(path);
-      const std::string shown_path = display_path(path);
-      if (old == before.end()) add("header", "header", path, std::nullopt, hash, fmt::format("header added: {}", shown_path));
+      if (old == before.end()) add(field, "header", path, std::nullopt, hash, fmt::format("header added: {}", shown(path)));
       else if (old->second != hash)
-        add("header", "header", path, old->second, hash,
-            fmt::format("header {} changed (sha256 {} → {})", shown_path, short_hash(old->second), short_hash(hash)));
+        add(field, "header", path, old->second, hash,
+            fmt::format("header {} changed (sha256 {} → {})", shown(path), short_hash(old->second), short_hash(hash)));
     }
     for (const auto& [path, hash] : before)
       if (!after.contains(path))
-        add("header", "header", path, hash, std::nullopt, fmt::format("header removed: {}", display_path(path)));
+        add(field, "header", path, hash, std::nullopt, fmt::format("header removed: {}", shown(path)));
   }
 
  private:
@@ -218,7 +222,7 @@ std::vector<Difference> differences(const cache::KeyRecord& cached, const cache:
   differ.include_dirs(values_of(cached, "include_dir"), values_of(wanted, "include_dir"));
   differ.options(values_of(cached, "option"), values_of(wanted, "option"));
   differ.name_expressions(values_of(cached, "name_expression"), values_of(wanted, "name_expression"));
-  differ.headers(values_of(cached, "header"), values_of(wanted, "header"));
+  for (const char* field : {"header", "memory_header"}) differ.headers(field, values_of(cached, field), values_of(wanted, field));
   return std::move(differ.found);
 }
 

@@ -69,13 +69,15 @@ WorkerPool& CompileDispatch::pool() {
 NvrtcOutput CompileDispatch::run(NvrtcInput input, bool precompiled_headers_allowed, bool has_includes,
                                  const std::vector<HeaderDependency>& headers) {
   // NVRTC's automatic PCH (in this process) does not notice an edited user header: the next
-  // compile reuses the old header's PCH, so only sources without user headers get it. A
-  // worker's PCH file is named by every user header's hash instead, and outlasts the worker.
+  // compile reuses the old header's PCH, so only sources without user headers (on disk or in
+  // memory) get it. A worker's PCH file is named by every user header's hash instead, in
+  // memory too, and outlasts the worker.
   auto* worker = current_worker();
   WorkerPool* offload = worker ? nullptr : pool_for_concurrent_compile();
-  input.precompiled_headers = precompiled_headers_allowed && (worker || offload || headers.empty()) && has_includes;
+  const bool only_toolkit_headers = headers.empty() && input.headers.empty();
+  input.precompiled_headers = precompiled_headers_allowed && (worker || offload || only_toolkit_headers) && has_includes;
   if ((worker || offload) && input.precompiled_headers)
-    input.pch_file = persistent_pch_stem(worker_pch_folder(cache_dir_), *input.text, input.options, headers);
+    input.pch_file = persistent_pch_stem(worker_pch_folder(cache_dir_), *input.text, input.options, headers, input.headers);
   if (worker) return worker->compile(input);
   if (offload) return compile_in_worker(*offload, input);
   return compile_here(input);

@@ -10,7 +10,7 @@
 namespace jitcu::detail {
 
 void throw_compile_failure(const CompileRequest& request, const NvrtcOutput& output) {
-  if (!output.invalid_option) throw make_compile_error(request.source, output.log, output.result_name);
+  if (!output.invalid_option) throw make_compile_error(request.source, output.log, output.result_name, request.headers);
   static const std::string empty_text = "", empty_name = "jitcu_option_probe.cu";
   const std::vector<std::string> all = request.nvrtc_options();
   const std::vector<std::string> given = request.user_options();

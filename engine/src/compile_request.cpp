@@ -62,6 +62,47 @@ void order_macros(std::vector<std::string>& macros) {
   });
 }
 
+/// A header name as a message shows it: control bytes (a NUL, a line break) written as \xNN.
+std::string shown_name(std::string_view name) {
+  std::string shown;
+  for (const char c : name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) shown += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    else shown += c;
+  }
+  return shown;
+}
+
+[[noreturn]] void refuse_header(const Source& source, std::string_view name, const std::string& why) {
+  throw InvalidOptionError(fmt::format("compiling {}: in-memory header '{}' {}", source.name(), shown_name(name), why),
+                           std::string(name));
+}
+
+/// What NVRTC could not take from CompileOptions::headers, named with the fix.
+void check_memory_header(const Source& source, const HeaderText& header, std::size_t index) {
+  if (header.name.empty())
+    throw InvalidOptionError(fmt::format("compiling {}: in-memory header #{} (of CompileOptions::headers) has an empty "
+                                         "name; give it the name #include lines use, e.g. \"my/util.cuh\"",
+                                         source.name(), index + 1),
+                             header.name);
+  if (header.name.find('\0') != std::string::npos)
+    refuse_header(source, header.name, "has a NUL byte in its name, where NVRTC's name ends; remove it");
+  if (header.name.find_first_of("\n\r") != std::string::npos)
+    refuse_header(source, header.name, "has a line break in its name, which no #include line can name; remove it");
+  if (const auto nul = header.text.find('\0'); nul != std::string::npos)
+    refuse_header(source, header.name,
+                  fmt::format("has a NUL byte in its text (offset {}), where NVRTC would stop reading it; remove it", nul));
+}
+
+/// Checks each header and sorts them by name; two of one name are refused (NVRTC crashes).
+void order_memory_headers(const Source& source, std::vector<HeaderText>& headers) {
+  for (std::size_t i = 0; i < headers.size(); ++i) check_memory_header(source, headers[i], i);
+  std::stable_sort(headers.begin(), headers.end(), [](const HeaderText& a, const HeaderText& b) { return a.name < b.name; });
+  const auto twin = std::adjacent_find(headers.begin(), headers.end(),
+                                       [](const HeaderText& a, const HeaderText& b) { return a.name == b.name; });
+  if (twin != headers.end())
+    refuse_header(source, twin->name, "is given twice in CompileOptions::headers; give each name once");
+}
+
 std::size_t combine(std::size_t seed, std::string_view text) {
   return (seed ^ std::hash<std::string_view>{}(text)) * 1099511628211ULL;
 }
@@ -81,7 +122,7 @@ bool is_valid_arch(const std::string& arch) {
 
 CompileRequest make_request(const Source& source, const CompileOptions& options, const std::string& default_arch) {
   CompileRequest request{source, options.arch, options.std.empty() ? "c++17" : options.std, {}, options.include_dirs,
-                         {}, options.name_expressions};
+                         options.headers, {}, options.name_expressions};
   // A define's empty value means "-D NAME" (NAME is 1), as nvcc's -D NAME does.
   for (const auto& [name, value] : options.defines) request.macros.push_back("-D" + name + (value.empty() ? "" : "=" + value));
   for (const auto& option : options.extra) {
@@ -97,6 +138,7 @@ CompileRequest make_request(const Source& source, const CompileOptions& options,
   check_target(request);
   for (const auto& macro : request.macros) check_macro(macro, source);
   order_macros(request.macros);
+  order_memory_headers(source, request.headers);
   return request;
 }
 
@@ -107,11 +149,14 @@ std::size_t CompileRequest::hash() const {
     seed = combine(seed, "|");
     for (const auto& item : *list) seed = combine(seed, item);
   }
+  seed = combine(seed, "|");
+  for (const auto& header : headers) seed = combine(combine(seed, header.name), header.text);
   return seed;
 }
 
 IncludeSearch CompileRequest::search() const {
   IncludeSearch search;
+  search.memory_headers = headers;
   if (!source.directory().empty()) search.user_dirs.push_back(source.directory().string());
   search.user_dirs.insert(search.user_dirs.end(), include_dirs.begin(), include_dirs.end());
   return search;
@@ -148,6 +193,9 @@ cache::KeyRecord make_key_record(const CompileRequest& request, const std::vecto
   for (const auto& expression : request.name_expressions) record.add("name_expression", expression);
   // The hash has a fixed length, so "path<TAB>hash" is unambiguous whatever the path holds.
   for (const auto& header : headers) record.add("header", header.path.string() + "\t" + header.sha256);
+  // Every one given, reached or not (as the in-process cache compares them); "name<TAB>hash".
+  for (const auto& header : request.headers)
+    record.add("memory_header", header.name + "\t" + cache::sha256_hex(header.text));
   return record;
 }
 

@@ -24,6 +24,9 @@ struct CompileRequest {
   /// of different names commute), in the given order within one name (the last one wins).
   std::vector<std::string> macros;
   std::vector<std::string> include_dirs;     // -I folders in search order
+  /// Headers given as text, sorted by name (names are unique, so NVRTC finds the same header
+  /// whatever the order): found by exact name before any folder.
+  std::vector<HeaderText> headers;
   /// Every other option, as written, in the given order: NVRTC lets a later one win.
   std::vector<std::string> options;
   std::vector<std::string> name_expressions;
@@ -34,13 +37,15 @@ struct CompileRequest {
   /// Everything NVRTC gets, in order: jitcu's fixed options, the target, the include folders
   /// (the source's first, the toolkit's last), the macros, then the other options.
   std::vector<std::string> nvrtc_options() const;
-  /// Where #include lines are found: the source's folder, then include_dirs.
+  /// Where #include lines are found: `headers` by name, the source's folder, then include_dirs.
+  /// It refers to this request's headers: keep the request alive while it is used.
   IncludeSearch search() const;
   /// The options the user gave (macros and others): what may be refused by NVRTC.
   std::vector<std::string> user_options() const;
 };
 
-/// Validates and normalizes; throws Error naming a bad arch, standard or define. `default_arch`
+/// Validates and normalizes; throws Error naming a bad arch, standard or define, and
+/// InvalidOptionError naming an in-memory header with an empty, repeated or unusable name. `default_arch`
 /// is used when neither options.arch nor an -arch in options.extra says one.
 CompileRequest make_request(const Source& source, const CompileOptions& options, const std::string& default_arch);
 

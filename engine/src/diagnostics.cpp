@@ -75,19 +75,28 @@ std::string excerpt(std::string_view text, int line, int context, int column) {
 
 namespace {
 
+/// The in-memory header NVRTC's log names `file`, or null.
+const HeaderText* memory_header(std::span<const HeaderText> headers, const std::string& file) {
+  for (const auto& header : headers)
+    if (header.name == file) return &header;
+  return nullptr;
+}
+
 // A header NVRTC names relative to the including source's folder, as a path that opens from
-// anywhere; the source's own name and absolute paths stay as they are.
-std::string located(const Source& source, const std::string& file) {
-  if (file.empty() || file == source.name() || file.front() == '/') return file;
+// anywhere; the source's own name, absolute paths and in-memory headers' names stay as they are.
+std::string located(const Source& source, const std::string& file, std::span<const HeaderText> memory_headers) {
+  if (file.empty() || file == source.name() || file.front() == '/' || memory_header(memory_headers, file)) return file;
   std::error_code ignored;
   const auto beside = (source.directory() / file).lexically_normal();
   return std::filesystem::is_regular_file(beside, ignored) ? beside.string() : file;
 }
 
-// The text of the file a diagnostic points at: the source itself or a header on disk, read as
-// sources are (regular files, bounded: regular_file.hpp); "" (no excerpt) when it cannot be.
-std::string text_of(const Source& source, const std::string& file) {
+// The text of the file a diagnostic points at: the source itself, an in-memory header or a
+// header on disk, read as sources are (regular files, bounded: regular_file.hpp); "" (no
+// excerpt) when it cannot be.
+std::string text_of(const Source& source, const std::string& file, std::span<const HeaderText> memory_headers) {
   if (file == source.name()) return source.text();
+  if (const HeaderText* header = memory_header(memory_headers, file)) return header->text;
   std::string why;
   return read_regular_file(file, why).value_or("");
 }
@@ -102,9 +111,10 @@ std::string hint_for(const Diagnostic& error) {
 
 }  // namespace
 
-CompileError make_compile_error(const Source& source, const std::string& log, const std::string& result_name) {
+CompileError make_compile_error(const Source& source, const std::string& log, const std::string& result_name,
+                                std::span<const HeaderText> memory_headers) {
   auto diagnostics = parse_nvrtc_log(log);
-  for (auto& d : diagnostics) d.file = located(source, d.file);
+  for (auto& d : diagnostics) d.file = located(source, d.file, memory_headers);
   const Diagnostic* first = nullptr;
   std::size_t errors = 0;
   for (const auto& d : diagnostics) {
@@ -119,7 +129,7 @@ CompileError make_compile_error(const Source& source, const std::string& log, co
     const std::string where = first->column > 0 ? fmt::format("{}:{}:{}", first->file, first->line, first->column)
                                                 : fmt::format("{}:{}", first->file, first->line);
     message = fmt::format("compile error in {}: {}{}\n{}", where, first->message, hint_for(*first),
-                          excerpt(text_of(source, first->file), first->line, 2, first->column));
+                          excerpt(text_of(source, first->file, memory_headers), first->line, 2, first->column));
   } else if (first) {
     message = fmt::format("compile error in {}: {}{}\n", source.name(), first->message, hint_for(*first));
   } else {

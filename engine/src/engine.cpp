@@ -304,6 +304,7 @@ struct Engine::Impl {
                                                          const std::vector<detail::HeaderDependency>& headers) {
     const Source& source = request.source;
     detail::NvrtcInput input{&source.text(), &source.name(), request.nvrtc_options(), request.name_expressions};
+    input.headers = request.headers;
     if (wanted.time_limit.count() > 0) input.deadline = std::chrono::steady_clock::now() + wanted.time_limit;
     input.cancel = wanted.cancel.get();
     auto output = dispatch.run(std::move(input), options.precompiled_headers,

@@ -1,9 +1,11 @@
 #pragma once
 // Finds the user headers a source reaches through #include, since NVRTC does not say.
+#include <jitcu/options.hpp>
 #include <jitcu/source.hpp>
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,12 +19,19 @@ struct HeaderDependency {
 
 /// Where #include lines are looked up, in the order NVRTC will look.
 struct IncludeSearch {
+  /// Headers given as text: an #include naming one exactly finds it before any folder, from
+  /// the source, a disk header or another of them (NVRTC's rule, tests/unit/memory_headers_test.cpp).
+  std::span<const HeaderText> memory_headers{};
   std::vector<std::string> user_dirs;  // -I dirs, the source's folder first; the toolkit's
                                       // come after and are not scanned
 };
 
-/// Every user header reachable from `source`, transitively. Conservative: every #include line
-/// counts, whatever #if it sits in; a header that exists nowhere is left to NVRTC to report.
+/// Every user header on disk reachable from `source`, transitively. Conservative: every
+/// #include line counts, whatever #if it sits in; a header that exists nowhere is left to NVRTC
+/// to report. An include that an in-memory header satisfies is never looked for on disk; the
+/// includes inside that header are followed (its quoted ones first in the folder its name has,
+/// relative to the current directory, as NVRTC does). In-memory headers are not returned: the
+/// request keys them all.
 /// Throws CompileError, naming the #include line, where the header found is a FIFO, device or
 /// socket (NVRTC would block reading it) or larger than k_max_source_file_bytes.
 /// Unchanged headers (same size, mtime and inode, not modified in the last second) are not

@@ -32,8 +32,10 @@ std::pair<std::shared_ptr<ModuleState>, cache::Entry> link_sources(const cache::
   std::string names, texts;
   for (std::size_t i = 0; i < plan.sources.size(); ++i) {
     const auto& source = plan.sources[i];
-    auto output = nvrtc_compile({&source.text(), &source.name(), plan.requests[i].nvrtc_options(), {}});
-    if (!output.ok) throw make_compile_error(source, output.log, output.result_name);
+    NvrtcInput input{&source.text(), &source.name(), plan.requests[i].nvrtc_options(), {}};
+    input.headers = plan.requests[i].headers;
+    auto output = nvrtc_compile(input);
+    if (!output.ok) throw make_compile_error(source, output.log, output.result_name, input.headers);
     combined.milliseconds += output.milliseconds;
     combined.log += output.log.empty() ? "" : fmt::format("== {}\n{}\n", source.name(), output.log);
     combined.ptx += output.ptx.empty() ? "" : fmt::format("// ==== {}\n{}\n", source.name(), output.ptx);

@@ -237,8 +237,14 @@ const std::string& pch_address_layout() {
 NvrtcOutput nvrtc_compile(const NvrtcInput& input) {
   const auto& api = nvrtc();
   const auto start = std::chrono::steady_clock::now();
+  std::vector<const char*> header_texts, header_names;
+  for (const auto& header : input.headers) {
+    header_texts.push_back(header.text.c_str());
+    header_names.push_back(header.name.c_str());
+  }
   nvrtcProgram raw = nullptr;
-  check(api.nvrtcCreateProgram(&raw, input.text->c_str(), input.name->c_str(), 0, nullptr, nullptr),
+  check(api.nvrtcCreateProgram(&raw, input.text->c_str(), input.name->c_str(), static_cast<int>(header_texts.size()),
+                               header_texts.data(), header_names.data()),
         "nvrtcCreateProgram");
   Program program(raw);
   for (const auto& expression : input.name_expressions)

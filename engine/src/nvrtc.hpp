@@ -4,9 +4,12 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <jitcu/options.hpp>
 
 namespace jitcu::detail {
 
@@ -24,6 +27,8 @@ struct NvrtcInput {
   /// Worker compiles: "<folder>/<key>" of a precompiled header kept across processes
   /// (pch_store.hpp); empty for none.
   std::string pch_file{};
+  /// Headers given as text (nvrtcCreateProgram's headers and includeNames); names unique.
+  std::span<const HeaderText> headers{};
 };
 
 /// What a compile did with a precompiled header file named for it (explicit PCH).

@@ -3,6 +3,7 @@
 #include "toolkit.hpp"
 
 #include <jitcu/cache/key.hpp>
+#include <jitcu/cache/sha256.hpp>
 #include <jitcu/base/log.hpp>
 #include <jitcu/cache/tiered_store.hpp>
 
@@ -313,7 +314,7 @@ std::string header_prefix(std::string_view text) {
 }
 
 std::string persistent_pch_stem(const fs::path& folder, std::string_view text, const std::vector<std::string>& nvrtc_options,
-                                const std::vector<HeaderDependency>& headers) {
+                                const std::vector<HeaderDependency>& headers, std::span<const HeaderText> memory_headers) {
   const std::string prefix = header_prefix(text);
   if (prefix.empty() || folder.empty()) return {};
   cache::KeyRecord record;
@@ -325,6 +326,7 @@ std::string persistent_pch_stem(const fs::path& folder, std::string_view text, c
   // Every user header, not only those the prefix reaches: scanning is conservative, and an
   // edited one must never meet a PCH made from its old text (NVRTC does not check).
   for (const auto& header : headers) record.add("header " + header.path.string(), header.sha256);
+  for (const auto& header : memory_headers) record.add("memory_header " + header.name, cache::sha256_hex(header.text));
   return (folder / record.key().hex()).string();
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,11 +30,13 @@ std::filesystem::path worker_pch_folder(const std::filesystem::path& cache_dir);
 std::string header_prefix(std::string_view text);
 
 /// "<folder>/<key>" for a worker compile's PCH; the key hashes NVRTC's build, every NVRTC
-/// option, the header prefix and every user header's content hash, so an edited header never
-/// meets an old PCH. Empty when the source has no header prefix.
+/// option, the header prefix and every user header's content hash, on disk and in memory
+/// (name and text), so an edited header never meets an old PCH. Empty when the source has no
+/// header prefix.
 std::string persistent_pch_stem(const std::filesystem::path& folder, std::string_view text,
                                 const std::vector<std::string>& nvrtc_options,
-                                const std::vector<HeaderDependency>& headers);
+                                const std::vector<HeaderDependency>& headers,
+                                std::span<const HeaderText> memory_headers);
 
 /// Compiles `input` in this process with the PCH file `input.pch_file` names: uses it when
 /// present, makes it when absent, and on any trouble with it compiles without it (the file is

@@ -100,7 +100,8 @@ void WorkerProcess::kill_and_reap(const char* why) {
 }
 
 NvrtcOutput WorkerProcess::compile(const NvrtcInput& input) {
-  WorkerRequest request{*input.text, *input.name, input.options, input.name_expressions, input.pch_file};
+  WorkerRequest request{*input.text, *input.name, input.options, input.name_expressions, input.pch_file,
+                        {input.headers.begin(), input.headers.end()}};
   const int pid = pid_;
   auto died = [&](const char* doing) {
     kill_and_reap(doing);

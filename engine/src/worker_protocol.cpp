@@ -60,12 +60,18 @@ std::optional<std::string> read_frame(int fd) {
 
 }  // namespace
 
+// A request: the head (JSON), the source text, then each in-memory header as two frames, its
+// name and its text (any bytes: JSON would need UTF-8).
 bool write_request(int fd, const WorkerRequest& request) {
   const nlohmann::json head = {{"name", request.name},
                                {"options", request.options},
                                {"name_expressions", request.name_expressions},
-                               {"pch_file", request.pch_file}};
-  return write_frame(fd, head.dump()) && write_frame(fd, request.text);
+                               {"pch_file", request.pch_file},
+                               {"headers", request.headers.size()}};
+  if (!write_frame(fd, head.dump()) || !write_frame(fd, request.text)) return false;
+  for (const auto& header : request.headers)
+    if (!write_frame(fd, header.name) || !write_frame(fd, header.text)) return false;
+  return true;
 }
 
 std::optional<WorkerRequest> read_request(int fd) try {
@@ -73,10 +79,18 @@ std::optional<WorkerRequest> read_request(int fd) try {
   auto text = head ? read_frame(fd) : std::nullopt;
   if (!text) return std::nullopt;
   const auto json = nlohmann::json::parse(*head);
-  return WorkerRequest{std::move(*text), json.at("name").get<std::string>(),
-                       json.at("options").get<std::vector<std::string>>(),
-                       json.at("name_expressions").get<std::vector<std::string>>(),
-                       json.at("pch_file").get<std::string>()};
+  WorkerRequest request{std::move(*text), json.at("name").get<std::string>(),
+                        json.at("options").get<std::vector<std::string>>(),
+                        json.at("name_expressions").get<std::vector<std::string>>(),
+                        json.at("pch_file").get<std::string>()};
+  const auto count = json.at("headers").get<std::uint64_t>();
+  for (std::uint64_t i = 0; i < count; ++i) {  // each read is checked: a false count ends at the file's end
+    auto name = read_frame(fd);
+    auto header_text = name ? read_frame(fd) : std::nullopt;
+    if (!header_text) return std::nullopt;
+    request.headers.push_back({std::move(*name), std::move(*header_text)});
+  }
+  return request;
 } catch (const nlohmann::json::exception&) {
   return std::nullopt;
 }

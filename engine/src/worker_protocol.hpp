@@ -14,6 +14,7 @@ struct WorkerRequest {
   std::vector<std::string> options;
   std::vector<std::string> name_expressions;
   std::string pch_file;  // NvrtcInput::pch_file; empty: no precompiled header
+  std::vector<HeaderText> headers{};  // NvrtcInput::headers
 };
 
 /// Writes one request or response to `fd`; false if the pipe broke.

@@ -22,6 +22,7 @@ int main() {
     if (crash_on && request->name == crash_on) std::abort();
     jitcu::detail::NvrtcInput input{&request->text, &request->name, request->options, request->name_expressions};
     input.pch_file = request->pch_file;
+    input.headers = request->headers;
     jitcu::detail::NvrtcOutput output;
     try {
       output = input.pch_file.empty() ? jitcu::detail::nvrtc_compile(input)

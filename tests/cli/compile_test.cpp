@@ -111,6 +111,57 @@ TEST_CASE("-D, -I and two --arch values reach the compile") {
   CHECK(archs == std::vector<std::string>{"sm_80", "sm_90"});
 }
 
+TEST_CASE("--header NAME=FILE gives header text that wins over a same-named file and keys the entry") {
+  Cli cli;
+  cli.write("inc/my/util.cuh", "#error read inc/my/util.cuh\n");
+  const std::string util = cli.write("gen/util.txt", "#define UTIL_READ 1\n");
+  const std::string other = cli.write("gen/other.txt", "#define OTHER_READ 1\n");
+  const std::string file = cli.write("uses.cu", "#include <my/util.cuh>\n#include \"other.cuh\"\n"
+                                                "#if !UTIL_READ || !OTHER_READ\n#error a header text was not read\n#endif\n" +
+                                                    add_kernel("uses"));
+  const std::vector<std::string> args = {"compile", file, "-I", cli.path("inc").string(), "--header",
+                                         "my/util.cuh=" + util, "--header", "other.cuh=" + other, "--arch", "sm_90"};
+  const ProcessResult first = cli.run(args);
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  CHECK(contains(first.output, "uses.cu  sm_90  miss"));
+  CHECK(cli.run(args).output.find("uses.cu  sm_90  hit") != std::string::npos);
+
+  write_file(util, "#define UTIL_READ 2\n");  // another text: another key
+  const ProcessResult edited = cli.run(args);
+  INFO(edited.output);
+  CHECK(contains(edited.output, "uses.cu  sm_90  miss"));
+  CHECK(cli.entries().size() == 2);
+}
+
+TEST_CASE("a malformed --header or an unreadable FILE is a clear error") {
+  Cli cli;
+  const std::string file = cli.write("k.cu", add_kernel("k"));
+  for (const std::string bad : {"util.cuh", "=gen/util.txt", "util.cuh="}) {
+    const ProcessResult result = cli.run({"compile", file, "--header", bad, "--arch", "sm_90"});
+    INFO(bad << ": " << result.output);
+    CHECK(result.exit_code == 2);
+    CHECK(contains(result.output, "'" + bad + "' is not NAME=FILE"));
+  }
+  const std::string missing = cli.path("gen/nowhere.txt").string();
+  const ProcessResult result = cli.run({"compile", file, "--header", "my/util.cuh=" + missing, "--arch", "sm_90"});
+  INFO(result.output);
+  CHECK(result.exit_code == 1);
+  CHECK(contains(result.output, "--header my/util.cuh=" + missing + ": there is no file '" + missing +
+                                    "' to read header 'my/util.cuh' from"));
+  const ProcessResult folder = cli.run({"compile", file, "--header", "my/util.cuh=" + cli.dir().string(), "--arch", "sm_90"});
+  INFO(folder.output);
+  CHECK(folder.exit_code == 1);
+  CHECK(contains(folder.output, "cannot read the text of header 'my/util.cuh' from '" + cli.dir().string() + "'"));
+  CHECK(cli.entries().empty());  // nothing compiled without it
+
+  const ProcessResult twice = cli.run({"compile", file, "--header", "a.cuh=" + file, "--header", "a.cuh=" + file,
+                                       "--arch", "sm_90"});
+  INFO(twice.output);
+  CHECK(twice.exit_code == 1);
+  CHECK(contains(twice.output, "in-memory header 'a.cuh' is given twice"));
+}
+
 TEST_CASE("many jobs run on several workers, report progress and print in order") {
   Cli cli;
   std::vector<std::string> args{"compile", "-j", "3", "--arch", "sm_90"};

@@ -55,6 +55,32 @@ TEST_CASE("explain says hit for the same inputs and names an edited header") {
   CHECK_FALSE(contains(edited.output, "define"));
 }
 
+TEST_CASE("explain names an in-memory header (--header) whose text changed, as it names a file header") {
+  Cli cli;
+  const std::string text = cli.write("gen/tuning.txt", "#define FACTOR 2.0f\n");
+  const std::string file = cli.write("blocked.cu", k_blocked_kernel);
+  const std::vector<std::string> flags = {"-DBLOCK=128", "--header", "tuning.h=" + text, "--arch", "sm_90"};
+  std::vector<std::string> compile = {"compile", file}, explain = {"cache", "explain", file};
+  compile.insert(compile.end(), flags.begin(), flags.end());
+  explain.insert(explain.end(), flags.begin(), flags.end());
+  REQUIRE(cli.run(compile).exit_code == 0);
+  CHECK(contains(cli.run(explain).output, "hit: entry"));
+
+  write_file(text, "#define FACTOR 3.0f\n");
+  const ProcessResult edited = cli.run(explain);
+  INFO(edited.output);
+  CHECK(edited.exit_code == 0);
+  CHECK(contains(edited.output, "header tuning.h (in memory) changed (sha256"));
+  CHECK_FALSE(contains(edited.output, "define"));
+
+  explain.push_back("--json");
+  const auto json = cli.run_json(explain);
+  REQUIRE(json["differences"].size() == 1);
+  CHECK(json["differences"][0]["field"] == "memory_header");
+  CHECK(json["differences"][0]["topic"] == "header");
+  CHECK(json["differences"][0]["name"] == "tuning.h");
+}
+
 TEST_CASE("explain names a changed arch, option, NVRTC option and source text") {
   Cli cli;
   cli.write("tuning.h", "#define FACTOR 2.0f\n");

@@ -195,6 +195,60 @@ TEST_CASE("an edited user header in the prefix gets a new PCH, never the old one
   CHECK(log.take("used the precompiled header").empty());
 }
 
+TEST_CASE("an in-memory header's text names the worker PCH: another text never meets the old one") {
+  test::TempDir cache("jitcu-pch");
+  const std::string salt = std::to_string(test::test_seed());
+  const auto source = [&](const std::string& body_note) {  // the same header prefix, another cache key
+    return Source::string("#include \"value.cuh\"\n// " + salt + " " + body_note +
+                              "\nextern \"C\" __global__ void k(int* x) { x[0] = VALUE; }\n",
+                          "k.cu");
+  };
+  const auto with_value = [](const std::string& value) {
+    return CompileOptions{.headers = {{"value.cuh", "#define VALUE " + value + "\n"}}, .arch = "sm_90"};
+  };
+  const auto compile_in_new_worker = [&](const Source& s, const CompileOptions& options) {
+    Engine engine(EngineOptions{.cache_dir = cache.path(), .worker_processes = 1});
+    return engine.compile_async(s, options).get();
+  };
+  LogCapture log;
+  const Module before = compile_in_new_worker(source("first"), with_value("1234567"));
+  CHECK(before.ptx().find("1234567") != std::string::npos);
+  const std::string old_pch = named_file(only(log.take("made the precompiled header")));
+
+  const Module after = compile_in_new_worker(source("first"), with_value("7654321"));
+  CHECK(after.cache_key() != before.cache_key());
+  CHECK(after.ptx().find("7654321") != std::string::npos);
+  CHECK(after.ptx().find("1234567") == std::string::npos);
+  const std::string new_pch = named_file(only(log.take("made the precompiled header")));
+  CHECK(new_pch != old_pch);
+  CHECK(log.take("used the precompiled header").empty());
+
+  // The first text again, in another source with the same #include lines: its PCH serves it.
+  const Module again = compile_in_new_worker(source("second"), with_value("1234567"));
+  CHECK(again.origin() == Origin::compiled);
+  CHECK(named_file(only(log.take("used the precompiled header"))) == old_pch);
+  CHECK(again.ptx().find("1234567") != std::string::npos);
+  CHECK(again.ptx().find("7654321") == std::string::npos);
+}
+
+TEST_CASE("with workers off, a source with in-memory headers gets no automatic PCH") {
+  // NVRTC's automatic PCH does not notice a changed header; alternating two texts in one
+  // process must give each its own constant.
+  test::TempDir cache("jitcu-pch");
+  Engine engine(EngineOptions{.cache_dir = cache.path(), .worker_processes = 0});
+  const std::string salt = std::to_string(test::test_seed());
+  int compile = 0;
+  for (const char* value : {"1111111", "2222222", "1111111", "2222222"}) {
+    CAPTURE(value);
+    const Module module = engine.compile(  // the same #include lines, another body each time
+        Source::string("#include <cuda/std/type_traits>\n#include \"value.cuh\"\n// " + salt + " " +
+                           std::to_string(++compile) + "\nextern \"C\" __global__ void k(int* x) { x[0] = VALUE; }\n",
+                       "k.cu"),
+        {.headers = {{"value.cuh", std::string("#define VALUE ") + value + "\n"}}, .arch = "sm_90"});
+    CHECK(module.ptx().find(value) != std::string::npos);
+  }
+}
+
 TEST_CASE("a damaged PCH file never fails a compile and is replaced") {
   test::TempDir cache("jitcu-pch");
   test::TempDir sources("jitcu-pch-src");

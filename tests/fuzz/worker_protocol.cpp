@@ -30,7 +30,8 @@ void round_trip(const Message& message, Read read, Write write_message) {
   const auto& copy = *again;
   if constexpr (requires { copy.pch_file; }) {
     if (copy.text != message.text || copy.name != message.name || copy.options != message.options ||
-        copy.name_expressions != message.name_expressions || copy.pch_file != message.pch_file)
+        copy.name_expressions != message.name_expressions || copy.pch_file != message.pch_file ||
+        copy.headers != message.headers)
       std::abort();
   } else {
     if (copy.ok != message.ok || copy.ptx != message.ptx || copy.cubin != message.cubin || copy.log != message.log ||

@@ -36,7 +36,10 @@ TEST_CASE("a request and a response written to a worker's pipe read back the sam
   std::mt19937 rng(seed);
   std::string text(1 + rng() % 3'000'000, ' ');  // over the 1 MiB read chunk, most times
   for (auto& c : text) c = static_cast<char>(rng());
-  const WorkerRequest request{text, "k.cu", {"-arch=sm_90", "-DX=" + std::to_string(rng())}, {"k<int>"}, "/c/pch/x"};
+  std::string header_text(rng() % 100'000, ' ');  // any bytes, NULs aside (make_request refuses them)
+  for (auto& c : header_text) c = static_cast<char>(1 + rng() % 255);
+  const WorkerRequest request{text, "k.cu", {"-arch=sm_90", "-DX=" + std::to_string(rng())}, {"k<int>"}, "/c/pch/x",
+                              {{"my/util.cuh", header_text}, {"empty.cuh", ""}}};
   const int fd = memory_file("");
   REQUIRE(write_request(fd, request));
   lseek(fd, 0, SEEK_SET);
@@ -47,6 +50,17 @@ TEST_CASE("a request and a response written to a worker's pipe read back the sam
   CHECK(got->options == request.options);
   CHECK(got->name_expressions == request.name_expressions);
   CHECK(got->pch_file == request.pch_file);
+  CHECK(got->headers == request.headers);
+}
+
+TEST_CASE("a request whose head promises more in-memory headers than follow is refused") {
+  const int fd = memory_file("");
+  REQUIRE(write_request(fd, WorkerRequest{"text", "k.cu", {}, {}, "", {{"a.cuh", "x"}}}));
+  const off_t whole = lseek(fd, 0, SEEK_CUR);
+  REQUIRE(ftruncate(fd, whole - 1) == 0);  // the last header's text cut short
+  lseek(fd, 0, SEEK_SET);
+  CHECK_FALSE(read_request(fd).has_value());
+  close(fd);
 }
 
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)  // they reserve terabytes up front

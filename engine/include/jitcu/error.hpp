@@ -46,12 +46,14 @@ class CompileError : public Error {
   std::vector<Diagnostic> diagnostics_;
 };
 
-/// NVRTC refused an option (NVRTC_ERROR_INVALID_OPTION); option() is the one it refused.
+/// NVRTC refused an option (NVRTC_ERROR_INVALID_OPTION), or jitcu refused an in-memory header
+/// (CompileOptions::headers) NVRTC cannot take; option() is the one refused.
 class InvalidOptionError : public Error {
  public:
-  /// `message` is what() gives; `option` the option NVRTC refused.
+  /// `message` is what() gives; `option` the option (or header name) refused.
   InvalidOptionError(std::string message, std::string option);
-  /// The refused option as given, e.g. "--fast" or "-ftz=maybe" (all options when no single one is to blame).
+  /// The refused option as given, e.g. "--fast" or "-ftz=maybe" (all options when no single one is
+  /// to blame), or the refused in-memory header's name.
   const std::string& option() const { return option_; }
 
  private:

@@ -9,6 +9,17 @@
 
 namespace jitcu {
 
+/// A header given as text rather than as a file, e.g. one a program carries inside itself or
+/// one jitify2 preprocessed: an include of `"name"` or `<name>` finds it before any folder.
+struct HeaderText {
+  /// The name include lines use, matched exactly: "my/util.cuh" (not "./my/util.cuh").
+  std::string name{};
+  /// The header's contents; part of the cache key (by its SHA-256).
+  std::string text{};
+  /// Equal name and text.
+  bool operator==(const HeaderText&) const = default;
+};
+
 /// Options for one compile; designated initializers read well:
 /// `engine.compile(src, {.defines = {{"BLOCK", "256"}}, .arch = "sm_90"})`.
 // Every field has a default initializer so designated initializers stay warning-free (-Wextra).
@@ -17,6 +28,9 @@ struct CompileOptions {
   std::vector<std::pair<std::string, std::string>> defines{};
   /// -I folders, searched in order after the including file's folder.
   std::vector<std::string> include_dirs{};
+  /// Headers given as text, found by their exact names before the including file's folder and
+  /// the -I folders; their order does not matter, a name may appear once. Part of the cache key.
+  std::vector<HeaderText> headers{};
   /// Language standard: "c++17" (default), "c++20", "c++14", "c++11", "c++03".
   std::string std = "c++17";
   /// "sm_90" (PTX and cubin), "compute_90" (PTX only, the driver JIT-compiles it), or empty:

@@ -14,6 +14,8 @@
 namespace jitcu::cache {
 
 /// Bumped whenever the record's layout or meaning changes: old entries then simply miss.
+/// A new field that only some compiles have (in-memory headers' "memory_header") is no
+/// change: a record without it means what it meant before.
 constexpr int k_key_format_version = 2;
 
 /// SHA-256 of a KeyRecord; names one cache entry.
