@@ -860,12 +860,14 @@ struct DiskTier::State {
   /// prune(), counting its removals and flushing the counters: maintenance, not a hit.
   template <class Choose>
   Removed prune_counted(Choose choose, Eviction eviction) {
-    Removed removed;
-    try {
-      removed = prune(choose);
-    } catch (const std::runtime_error& error) {  // before anything was removed: the ledger lock
-      warn_write_failure(error.what());
-    }
+    const Removed removed = [&] {
+      try {
+        return prune(choose);
+      } catch (const std::runtime_error& error) {  // before anything was removed: the ledger lock
+        warn_write_failure(error.what());
+        return Removed{};
+      }
+    }();
     if (eviction == Eviction::yes) count_evictions(removed);
     flush_counters();
     return removed;
