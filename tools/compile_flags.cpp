@@ -21,7 +21,7 @@ const CLI::Validator k_header_argument(
                            value);
       return {};
     },
-    "NAME=FILE");
+    "");  // no description of its own: the help shows the type name, NAME=FILE, once
 
 HeaderText read_header_file(const std::string& argument) {
   const auto equals = argument.find('=');

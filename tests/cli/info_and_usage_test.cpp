@@ -66,6 +66,13 @@ TEST_CASE("an unknown or missing command is a usage error naming the commands") 
   INFO(help.output);
   CHECK(help.exit_code == 0);
   CHECK(contains(help.output, "explain"));
+
+  // Each option's value is named once (a validator's own description once doubled it).
+  const ProcessResult compile_help = cli.run({"compile", "--help"});
+  INFO(compile_help.output);
+  CHECK(compile_help.exit_code == 0);
+  CHECK(contains(compile_help.output, "--header NAME=FILE ..."));
+  CHECK_FALSE(contains(compile_help.output, "NAME=FILE:"));
 }
 
 }  // namespace
