@@ -1,5 +1,6 @@
 #include "compile_request.hpp"
 
+#include "text_hash.hpp"
 #include "toolkit.hpp"
 
 #include <jitcu/cache/sha256.hpp>
@@ -103,9 +104,9 @@ void order_memory_headers(const Source& source, std::vector<HeaderText>& headers
     refuse_header(source, twin->name, "is given twice in CompileOptions::headers; give each name once");
 }
 
-std::size_t combine(std::size_t seed, std::string_view text) {
-  return (seed ^ std::hash<std::string_view>{}(text)) * 1099511628211ULL;
-}
+std::size_t combine(std::size_t seed, std::uint64_t hash) { return (seed ^ hash) * 1099511628211ULL; }
+
+std::size_t combine(std::size_t seed, std::string_view text) { return combine(seed, text_hash(text)); }
 
 }  // namespace
 
@@ -143,7 +144,7 @@ CompileRequest make_request(const Source& source, const CompileOptions& options,
 }
 
 std::size_t CompileRequest::hash() const {
-  std::size_t seed = combine(combine(combine(14695981039346656037ULL, source.text()), source.name()), arch);
+  std::size_t seed = combine(combine(combine(14695981039346656037ULL, source.text_hash()), source.name()), arch);
   seed = combine(combine(seed, standard), source.directory().native());
   for (const auto* list : {&macros, &include_dirs, &options, &name_expressions}) {
     seed = combine(seed, "|");

@@ -1,4 +1,5 @@
 #include "regular_file.hpp"
+#include "text_hash.hpp"
 
 #include <jitcu/error.hpp>
 #include <jitcu/source.hpp>
@@ -9,8 +10,10 @@
 
 namespace jitcu {
 
-Source::Source(std::string text, std::string name, std::filesystem::path directory, bool from_file)
-    : data_(std::make_shared<const Data>(Data{std::move(text), std::move(name), std::move(directory), from_file})) {}
+Source::Source(std::string text, std::string name, std::filesystem::path directory, bool from_file) {
+  const std::uint64_t hash = detail::text_hash(text);
+  data_ = std::make_shared<const Data>(Data{std::move(text), std::move(name), std::move(directory), from_file, hash});
+}
 
 namespace {
 

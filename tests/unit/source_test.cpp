@@ -93,3 +93,47 @@ TEST_CASE("copies of a Source share its text; a moved-from Source still reads th
     CHECK_FALSE(source->from_file());
   }
 }
+
+TEST_CASE("text_hash: equal texts hash alike whatever their name or origin; a changed byte changes it") {
+  std::mt19937 rng(test::test_seed());
+  std::string text;
+  for (int line = 0; line < 2000; ++line) text += "// line " + std::to_string(rng()) + "\n";
+  text += "extern \"C\" __global__ void k() {}\n";
+  TempDir tmp;
+  const auto file = tmp.path() / "hashed.cu";
+  write_file(file, text);
+
+  const Source from_string = Source::string(text, "one.cu");
+  const Source from_file = Source::file(file);
+  CHECK(from_string.text_hash() == Source::string(text, "other/two.cu").text_hash());
+  CHECK(from_string.text_hash() == from_file.text_hash());
+  CHECK(from_string.text_hash() == Source(from_string).text_hash());
+  CHECK_FALSE(from_string == from_file);  // same text, other name and kind: different sources
+
+  for (int trial = 0; trial < 20; ++trial) {
+    std::string changed = text;
+    auto& byte = changed[rng() % (changed.size() - 40)];  // before the kernel line
+    byte = static_cast<char>(byte == 'x' ? 'y' : 'x');
+    CAPTURE(trial);
+    CHECK(Source::string(changed, "one.cu").text_hash() != from_string.text_hash());
+    CHECK_FALSE(Source::string(changed, "one.cu") == from_string);
+  }
+}
+
+TEST_CASE("a large source found again in the process is the same module, and an edited copy is not") {
+  std::mt19937 rng(test::test_seed());
+  std::string filler;
+  for (int line = 0; line < 20000; ++line) filler += "// filler " + std::to_string(rng()) + "\n";  // ~400 KiB
+  TempDir tmp;
+  auto engine = engine_in(tmp);
+  const Source big = Source::string(filler + "extern \"C\" __global__ void k(int* p) { p[0] = 1; }\n", "big.cu");
+  const Module first = engine.compile(big);
+  CHECK(first.origin() == Origin::compiled);
+  CHECK(engine.compile(big).origin() == Origin::process_cache);
+  const Source same_text = Source::string(big.text(), "big.cu");
+  CHECK(engine.compile(same_text).origin() == Origin::process_cache);
+  const Source edited = Source::string(filler + "extern \"C\" __global__ void k(int* p) { p[0] = 2; }\n", "big.cu");
+  const Module other = engine.compile(edited);
+  CHECK(other.origin() == Origin::compiled);
+  CHECK(other.ptx() != first.ptx());
+}

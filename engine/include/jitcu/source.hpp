@@ -1,5 +1,6 @@
 #pragma once
 // Kernel source: a file on disk or a string with a name.
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -33,10 +34,16 @@ class Source {
   const std::filesystem::path& directory() const { return data_->directory; }
   /// True for Source::file.
   bool from_file() const { return data_->from_file; }
+  /// A 64-bit hash of text(), computed once when the Source is made, so that finding a large
+  /// source again costs the same as a small one. Equal texts give equal hashes; it is no
+  /// fingerprint (the cache keys by SHA-256).
+  std::uint64_t text_hash() const { return data_->text_hash; }
   /// Same text, name, folder and kind (copies of one Source compare equal at once).
   friend bool operator==(const Source& a, const Source& b) {
-    return a.data_ == b.data_ || (a.data_->text == b.data_->text && a.data_->name == b.data_->name &&
-                                  a.data_->directory == b.data_->directory && a.data_->from_file == b.data_->from_file);
+    return a.data_ == b.data_ ||
+           (a.data_->text_hash == b.data_->text_hash && a.data_->text == b.data_->text &&
+            a.data_->name == b.data_->name && a.data_->directory == b.data_->directory &&
+            a.data_->from_file == b.data_->from_file);
   }
 
  private:
@@ -45,6 +52,7 @@ class Source {
     std::string name;
     std::filesystem::path directory;
     bool from_file = false;
+    std::uint64_t text_hash = 0;
   };
   Source(std::string text, std::string name, std::filesystem::path directory, bool from_file);
   // Shared, never changed: a copy (the engine keeps one of every source it compiles) is a
