@@ -1,6 +1,7 @@
 #include "fast_checksum.hpp"
 
 #include <jitcu/cache/sha256.hpp>
+#include <jitcu/cache/text_hash.hpp>
 
 // Header-only: the hash compiles into this file, so nothing links libxxhash.
 #define XXH_INLINE_ALL
@@ -15,3 +16,9 @@ std::string xxh3_hex(std::string_view data) {
 }
 
 }  // namespace jitcu::cache::detail
+
+namespace jitcu::cache {
+
+std::uint64_t text_hash(std::string_view text) { return XXH3_64bits(text.data(), text.size()); }
+
+}  // namespace jitcu::cache

@@ -1,9 +1,9 @@
 #include "compile_request.hpp"
 
-#include "text_hash.hpp"
 #include "toolkit.hpp"
 
 #include <jitcu/cache/sha256.hpp>
+#include <jitcu/cache/text_hash.hpp>
 #include <jitcu/error.hpp>
 
 #include <algorithm>
@@ -106,7 +106,7 @@ void order_memory_headers(const Source& source, std::vector<HeaderText>& headers
 
 std::size_t combine(std::size_t seed, std::uint64_t hash) { return (seed ^ hash) * 1099511628211ULL; }
 
-std::size_t combine(std::size_t seed, std::string_view text) { return combine(seed, text_hash(text)); }
+std::size_t combine(std::size_t seed, std::string_view text) { return combine(seed, cache::text_hash(text)); }
 
 }  // namespace
 

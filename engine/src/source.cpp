@@ -1,6 +1,6 @@
 #include "regular_file.hpp"
-#include "text_hash.hpp"
 
+#include <jitcu/cache/text_hash.hpp>
 #include <jitcu/error.hpp>
 #include <jitcu/source.hpp>
 
@@ -11,7 +11,7 @@
 namespace jitcu {
 
 Source::Source(std::string text, std::string name, std::filesystem::path directory, bool from_file) {
-  const std::uint64_t hash = detail::text_hash(text);
+  const std::uint64_t hash = cache::text_hash(text);
   data_ = std::make_shared<const Data>(Data{std::move(text), std::move(name), std::move(directory), from_file, hash});
 }
 

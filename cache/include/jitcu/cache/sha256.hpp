@@ -1,5 +1,5 @@
 #pragma once
-// SHA-256 through OpenSSL's libcrypto; the only hash the cache uses.
+// SHA-256 through OpenSSL's libcrypto: what keys and signatures are made of.
 #include <array>
 #include <cstdint>
 #include <string>
