@@ -3,6 +3,7 @@
 #include "fast_checksum.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <stdexcept>
@@ -76,20 +77,21 @@ class Reader {
     return problem_.empty() ? n : 0;
   }
 
-  /// Splits "a b c" into exactly `parts` words; the last takes the rest.
-  std::vector<std::string_view> words(std::string_view tag, std::size_t parts) {
+  /// Splits "a b c" into exactly `Parts` words; the last takes the rest.
+  template <std::size_t Parts>
+  std::array<std::string_view, Parts> words(std::string_view tag) {
     std::string_view text = field(tag);
-    std::vector<std::string_view> out;
-    while (problem_.empty() && out.size() + 1 < parts) {
+    std::array<std::string_view, Parts> out;
+    for (std::size_t i = 0; problem_.empty() && i + 1 < Parts; ++i) {
       const auto space = text.find(' ');
       if (space == std::string_view::npos) {
         fail(fmt::format("field '{}' has too few parts", tag));
         break;
       }
-      out.push_back(text.substr(0, space));
+      out[i] = text.substr(0, space);
       text.remove_prefix(space + 1);
     }
-    out.push_back(text);
+    out.back() = text;
     return out;
   }
 
@@ -104,6 +106,13 @@ class Reader {
   std::string_view rest_;
   std::string problem_;
 };
+
+/// Room for `n` items up front, but not more than a real record holds: a damaged count is
+/// found item by item, not by a huge allocation.
+template <class Items>
+void reserve_some(Items& items, std::size_t n) {
+  items.reserve(std::min<std::size_t>(n, 64));
+}
 
 template <class Number>
 bool parse_number(std::string_view text, Number& value) {
@@ -143,8 +152,10 @@ KernelRecord read_kernel(Reader& in) {
   KernelRecord kernel;
   kernel.symbol = in.field("symbol");
   kernel.name = in.field("name");
-  for (std::size_t i = 0, n = in.count("params"); i < n; ++i) {
-    const auto parts = in.words("param", 3);
+  const std::size_t params = in.count("params");
+  reserve_some(kernel.params, params);
+  for (std::size_t i = 0; i < params; ++i) {
+    const auto parts = in.words<3>("param");
     ParamRecord param;
     unsigned kind = 0;
     if (in.problem().empty() && (!parse_number(parts[0], param.size_bytes) || !parse_number(parts[1], kind) || kind > 255))
@@ -158,7 +169,7 @@ KernelRecord read_kernel(Reader& in) {
 }
 
 BlobRef read_blob_ref(Reader& in) {
-  const auto parts = in.words("blob", 3);
+  const auto parts = in.words<3>("blob");
   BlobRef blob;
   if (!in.problem().empty()) return blob;
   if (!parse_number(parts[0], blob.size_bytes) || !is_lower_hex(parts[1], detail::k_xxh3_hex_digits))
@@ -178,7 +189,9 @@ EntryRecord read_fields(Reader& in) {
   record.arch = in.field("arch");
   record.image = in.field("image");
   record.compile_ms = static_cast<double>(in.number<std::int64_t>("compile_ns")) / 1e6;
-  for (std::size_t i = 0, n = in.count("key_fields"); i < n; ++i) {
+  const std::size_t key_fields = in.count("key_fields");
+  reserve_some(record.key_fields, key_fields);
+  for (std::size_t i = 0; i < key_fields; ++i) {
     std::string name(in.field("field_name"));
     record.key_fields.emplace_back(std::move(name), std::string(in.field("field_value")));
   }
@@ -186,8 +199,12 @@ EntryRecord read_fields(Reader& in) {
     std::string expression(in.field("expression"));
     record.name_expressions[std::move(expression)] = std::string(in.field("symbol"));
   }
-  for (std::size_t i = 0, n = in.count("kernels"); i < n; ++i) record.kernels.push_back(read_kernel(in));
-  for (std::size_t i = 0, n = in.count("blobs"); i < n; ++i) record.blobs.push_back(read_blob_ref(in));
+  const std::size_t kernels = in.count("kernels");
+  reserve_some(record.kernels, kernels);
+  for (std::size_t i = 0; i < kernels; ++i) record.kernels.push_back(read_kernel(in));
+  const std::size_t blobs = in.count("blobs");
+  reserve_some(record.blobs, blobs);
+  for (std::size_t i = 0; i < blobs; ++i) record.blobs.push_back(read_blob_ref(in));
   if (in.problem().empty() && !in.at_end()) in.fail("unexpected bytes after the last field");
   if (in.problem().empty() && !record.image.empty() && !record.blob(record.image))
     in.fail(fmt::format("its image '{}' is not one of its blobs", record.image));

@@ -296,7 +296,6 @@ struct Engine::Impl {
   void store_built(const cache::Key& key, const cache::Entry& entry, detail::ModuleState& module) {
     store->put(key, entry);
     module.store = store;
-    if (auto* disk = store->disk()) module.cache_dir = disk->entry_dir(key).string();
   }
 
   std::shared_ptr<detail::ModuleState> compile_and_store(const cache::Key& key, const detail::CompileRequest& request,

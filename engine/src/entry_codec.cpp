@@ -29,9 +29,11 @@ cache::KernelRecord kernel_record(const KernelRecord& kernel, const std::map<std
   return record;
 }
 
-KernelRecord kernel_from_record(const cache::KernelRecord& record) {
-  KernelRecord kernel{record.symbol, record.name, {}};
-  for (const auto& p : record.params) kernel.params.push_back({p.size_bytes, static_cast<ValueKind>(p.kind), p.ptx_type});
+KernelRecord kernel_from_record(cache::KernelRecord&& record) {
+  KernelRecord kernel{std::move(record.symbol), std::move(record.name), {}};
+  kernel.params.reserve(record.params.size());
+  for (auto& p : record.params)
+    kernel.params.push_back({p.size_bytes, static_cast<ValueKind>(p.kind), std::move(p.ptx_type)});
   return kernel;
 }
 
@@ -86,14 +88,14 @@ std::shared_ptr<ModuleState> module_from_entry(cache::Entry entry, std::shared_p
   module->arch = std::move(record.arch);
   module->compile_ms = record.compile_ms;
   module->name_expressions = std::move(record.name_expressions);
-  for (const auto& kernel : record.kernels) module->kernels.push_back(kernel_from_record(kernel));
+  module->kernels.reserve(record.kernels.size());
+  for (auto& kernel : record.kernels) module->kernels.push_back(kernel_from_record(std::move(kernel)));
   module->image_is_ptx = record.image == k_ptx_blob;
   module->image = std::move(image->second);
   if (module->image_is_ptx) {
     module->ptx_text = module->image;
     module->image.push_back('\0');
   }
-  if (auto* disk = store->disk()) module->cache_dir = disk->entry_dir(module->key).string();
   module->store = std::move(store);
   module->handles = std::make_unique<std::atomic<KernelHandle>[]>(module->kernels.size());
   return module;

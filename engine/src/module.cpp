@@ -6,6 +6,7 @@
 #include "names.hpp"
 
 #include <jitcu/base/log.hpp>
+#include <jitcu/cache/disk_tier.hpp>
 #include <jitcu/cache/sha256.hpp>
 #include <jitcu/error.hpp>
 #include <jitcu/module.hpp>
@@ -359,7 +360,8 @@ const std::string& Module::log() const { return state_->log(); }
 const std::string& Module::arch() const { return state_->arch; }
 std::string Module::cache_key() const { return state_->key.hex(); }
 std::filesystem::path Module::cache_path() const {
-  return std::filesystem::path(state_->cache_dir);
+  const auto* disk = state_->store ? state_->store->disk() : nullptr;
+  return disk ? disk->entry_dir(state_->key) : std::filesystem::path();
 }
 Origin Module::origin() const { return origin_; }
 double Module::compile_ms() const { return state_->compile_ms; }

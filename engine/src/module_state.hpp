@@ -34,7 +34,6 @@ struct ModuleState {
   bool image_is_ptx = false;
   double compile_ms = 0;
   std::shared_ptr<cache::TieredStore> store;  // reads a hit's PTX and log when asked for
-  std::string cache_dir;                      // the entry's folder; empty without a disk cache
 
   /// Compiles this module's source again with one more name expression (a template
   /// instantiation asked for by name); empty when the engine is gone or for linked modules.
