@@ -81,7 +81,7 @@ struct StoredEntry {
   Key key;                       // none for a PCH file
   fs::path dir;                  // a PCH file's own path
   std::uint64_t size_bytes = 0;  // all files of the entry
-  Clock::time_point last_used;   // the folder's mtime, bumped by find(); a PCH's, bumped by its users
+  Clock::time_point last_used;   // the folder's mtime, bumped by a hit (get); a PCH's, bumped by its users
   bool pch = false;
 };
 
@@ -346,6 +346,7 @@ struct DiskTier::State {
   const std::uint64_t max_size_bytes;
   const FileModes modes;
   const std::optional<std::string> secret;  // set in a shared folder: every entry is signed
+  const uid_t user = ::geteuid();           // whose folders a private cache trusts
   // This process's counts; hits reach it through the TieredStore, damage and evictions from here.
   const std::shared_ptr<CounterTally> tally = std::make_shared<CounterTally>(::getpid());
   std::atomic<bool> write_failure_warned{false};
@@ -408,11 +409,11 @@ struct DiskTier::State {
 
   /// ssh's rule: checksums do not stop forgery, so only a folder nobody else can write is trusted.
   void check_private(const struct stat& info) const {
-    if (info.st_uid != ::geteuid())
+    if (info.st_uid != user)
       throw UnusableCacheFolder(
           fmt::format("'{}' belongs to uid {}, not to this user (uid {}): jitcu trusts only a cache folder of your "
                       "own; use another folder, or share this one on purpose with JITCU_CACHE_SHARED=1 and "
-                      "JITCU_CACHE_SECRET", root.string(), info.st_uid, ::geteuid()),
+                      "JITCU_CACHE_SECRET", root.string(), info.st_uid, user),
           UnusableCacheFolder::Reason::not_private);
     if (info.st_mode & 022)
       throw UnusableCacheFolder(
@@ -643,8 +644,10 @@ struct DiskTier::State {
     RecordRead read = read_record_at(dir_fd.get(), key);
     if (read.older_format) return std::nullopt;
     if (read.unreadable) return warn_unreadable(entry_dir(key), read.problem);
+    struct stat folder {};
+    if (::fstat(dir_fd.get(), &folder) != 0) return warn_unreadable(entry_dir(key), errno_text(errno));
     Entry entry;
-    std::string problem = secret ? std::string() : not_private(dir_fd.get());
+    std::string problem = secret ? std::string() : not_private(folder);
     if (read.record && problem.empty()) {
       entry.record = std::move(*read.record);
       bool transient = false;
@@ -652,7 +655,7 @@ struct DiskTier::State {
       if (transient) return warn_unreadable(entry_dir(key), problem);
       if (problem.empty() && secret) problem = signature_problem(dir_fd.get(), read.bytes, entry);
       if (problem.empty()) {
-        touch(dir_fd.get());
+        mark_used(dir_fd.get(), folder);
         return entry;
       }
     } else if (problem.empty()) {
@@ -686,10 +689,8 @@ struct DiskTier::State {
   }
 
   /// In a private cache an entry folder must be the user's own and writable by nobody else.
-  static std::string not_private(int dir_fd) {
-    struct stat info {};
-    if (::fstat(dir_fd, &info) != 0) return "entry folder: cannot stat it";
-    if (info.st_uid != ::geteuid()) return fmt::format("entry folder: owned by uid {}, not by this user", info.st_uid);
+  std::string not_private(const struct stat& info) const {
+    if (info.st_uid != user) return fmt::format("entry folder: owned by uid {}, not by this user", info.st_uid);
     if (info.st_mode & 022) return "entry folder: writable by group or others";
     return {};
   }
@@ -704,11 +705,9 @@ struct DiskTier::State {
     return {};
   }
 
-  /// Records a use for LRU: the folder's mtime, rewritten at most once a minute.
-  static void touch(int dir_fd) {
-    struct stat info {};
-    if (::fstat(dir_fd, &info) != 0) return;
-    const auto age = Clock::now() - to_time_point(info.st_mtim);
+  /// Records a use for LRU: the folder's mtime (`folder` is its stat), rewritten at most once a minute.
+  static void mark_used(int dir_fd, const struct stat& folder) {
+    const auto age = Clock::now() - to_time_point(folder.st_mtim);
     if (age >= std::chrono::seconds(0) && age < k_use_resolution) return;
     ::futimens(dir_fd, nullptr);
   }
