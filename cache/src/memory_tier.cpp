@@ -1,6 +1,8 @@
 #include <jitcu/cache/memory_tier.hpp>
 #include <jitcu/cache/record.hpp>
 
+#include <unistd.h>
+
 #include <condition_variable>
 #include <list>
 #include <mutex>
@@ -57,6 +59,7 @@ struct MemoryTier::State {
   std::list<Key> lru;
   std::uint64_t total_bytes = 0;
   std::shared_ptr<LockTable> locks = std::make_shared<LockTable>();
+  const std::shared_ptr<CounterTally> tally = std::make_shared<CounterTally>(::getpid());
 
   void erase(std::unordered_map<Key, Item>::iterator it) {
     total_bytes -= it->second.size_bytes;
@@ -66,7 +69,9 @@ struct MemoryTier::State {
 
   /// Least recently used first until under the cap; the newest goes only if alone too large.
   void evict() {
-    while (total_bytes > max_size_bytes && !lru.empty()) erase(items.find(lru.front()));
+    std::uint64_t evicted = 0;
+    for (; total_bytes > max_size_bytes && !lru.empty(); ++evicted) erase(items.find(lru.front()));
+    if (evicted > 0) tally->add(CacheCounters{.evictions = evicted});
   }
 };
 
@@ -110,5 +115,7 @@ std::uint64_t MemoryTier::size_bytes() const {
   const std::lock_guard guard(state_->mutex);
   return state_->total_bytes;
 }
+
+const std::shared_ptr<CounterTally>& MemoryTier::tally() const { return state_->tally; }
 
 }  // namespace jitcu::cache

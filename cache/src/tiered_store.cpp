@@ -54,7 +54,9 @@ TieredStore::TieredStore(std::vector<std::shared_ptr<Tier>> tiers)
     else if (dynamic_cast<MemoryTier*>(tier.get())) kinds_.push_back(TierKind::memory);
     else kinds_.push_back(TierKind::remote);
   }
-  tally_ = disk() ? disk()->tally() : std::make_shared<CounterTally>(::getpid());
+  // The local tier's tally, so that what it counts itself (damage, evictions) is in counters().
+  const auto* memory = dynamic_cast<const MemoryTier*>(tiers_.front().get());
+  tally_ = disk() ? disk()->tally() : memory ? memory->tally() : std::make_shared<CounterTally>(::getpid());
 }
 
 TieredStore::~TieredStore() = default;

@@ -3,6 +3,7 @@
 
 #include <jitcu/cache/memory_tier.hpp>
 #include <jitcu/cache/record.hpp>
+#include <jitcu/cache/tiered_store.hpp>
 
 #include <atomic>
 #include <set>
@@ -68,12 +69,38 @@ TEST_CASE("memory tier: least recently used entries go over the cap; one too lar
   CHECK(left == std::set<Key>{keys[0], keys[2], keys[3], keys[4], keys[5]});
   CHECK(tier.entry_count() == 5);
   CHECK(tier.size_bytes() <= one * 5 + one / 2);
+  CHECK(tier.tally()->total().evictions == 1);
+  tier.remove(keys[0]);  // a removal is not an eviction
+  CHECK(tier.tally()->total().evictions == 1);
+  for (std::size_t i = 6; i < 10; ++i) tier.put(keys[i], entries[i]);  // four more into four held: three go
+  CHECK(tier.entry_count() == 5);
+  CHECK(tier.tally()->total().evictions == 4);
 
   MemoryTier small(one / 2);
   small.put(keys[6], entries[6]);
   CHECK_FALSE(small.get(keys[6], BlobSelection::all()).has_value());
   CHECK(small.entry_count() == 0);
   CHECK(small.size_bytes() == 0);
+  CHECK(small.tally()->total().evictions == 1);
+}
+
+TEST_CASE("memory tier: a store over it counts the tier's evictions with its hits") {
+  const unsigned seed = test_seed();
+  INFO("seed=" << seed);
+  std::mt19937_64 rng(seed);
+  const Key first = random_key(rng), second = random_key(rng);
+  const Entry first_entry = random_entry(rng, first, 10'000), second_entry = random_entry(rng, second, 10'000);
+  MemoryTier measure(1ull << 30);
+  measure.put(first, first_entry);
+  auto tier = std::make_shared<MemoryTier>(measure.size_bytes() + measure.size_bytes() / 2);  // room for one
+  TieredStore store({tier});
+  store.put(first, first_entry);
+  REQUIRE(store.get(first, BlobSelection::all()).has_value());
+  store.put(second, second_entry);  // the first goes
+  CHECK_FALSE(store.get(first, BlobSelection::all()).has_value());
+  const CacheCounters counted = store.counters();
+  CHECK(counted.evictions == 1);
+  CHECK(counted.memory_hits == 1);
 }
 
 TEST_CASE("memory tier: lock() excludes threads per key, not across keys, and outlives the tier") {

@@ -1,5 +1,6 @@
 #pragma once
 // A tier in this process only: the cache when the disk is off or unusable.
+#include <jitcu/cache/counters.hpp>
 #include <jitcu/cache/tier.hpp>
 
 #include <cstdint>
@@ -22,6 +23,8 @@ class MemoryTier final : public Tier {
   /// Entries held and their bytes (blobs plus the record's encoding).
   std::size_t entry_count() const;
   std::uint64_t size_bytes() const;
+  /// This process's counts; the tier adds its evictions, and a TieredStore over it shares it.
+  const std::shared_ptr<CounterTally>& tally() const;
 
  private:
   struct State;

@@ -97,7 +97,7 @@ class TieredStore {
   void count_hit(TierKind kind, const EntryRecord& record);
   std::vector<std::shared_ptr<Tier>> tiers_;
   std::vector<TierKind> kinds_;  // of each tier, for the hit counters
-  std::shared_ptr<CounterTally> tally_;  // the disk tier's, when there is one
+  std::shared_ptr<CounterTally> tally_;  // the disk or memory tier's, when there is one
   std::unique_ptr<detail::BackgroundFill> fill_;  // destroyed first: its jobs use tiers_
 };
 
