@@ -645,7 +645,10 @@ struct DiskTier::State {
     if (read.older_format) return std::nullopt;
     if (read.unreadable) return warn_unreadable(entry_dir(key), read.problem);
     struct stat folder {};
-    if (::fstat(dir_fd.get(), &folder) != 0) return warn_unreadable(entry_dir(key), errno_text(errno));
+    if (::fstat(dir_fd.get(), &folder) != 0) {
+      const int error = errno;
+      return warn_unreadable(entry_dir(key), errno_text(error));
+    }
     Entry entry;
     std::string problem = secret ? std::string() : not_private(folder);
     if (read.record && problem.empty()) {
