@@ -155,8 +155,6 @@ CudaError cuda_error(const char* fn, CUresult rc, const std::string& doing, cons
       throw ::jitcu::detail::cuda_error(#fn, rc_, fmt::format(__VA_ARGS__), ::jitcu::detail::advice(rc_)); \
   } while (false)
 
-void require_driver() { driver(); }
-
 int default_device_ordinal() {
   static const int ordinal = [] {
     const char* text = std::getenv("JITCU_DEVICE");

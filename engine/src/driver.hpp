@@ -13,8 +13,6 @@ namespace jitcu::detail {
 using LibraryHandle = void*;  // CUlibrary
 using KernelHandle = void*;   // CUkernel
 
-/// Loads libcuda.so.1 and runs cuInit once; throws CudaError ("no CUDA driver found: ...").
-void require_driver();
 /// Makes a context current on this thread if none is: the primary context of $JITCU_DEVICE
 /// (default 0), or of `device` when it is not -1.
 void ensure_context(int device = -1);
