@@ -18,15 +18,6 @@ namespace jitcu::cache::detail {
 StagingDir::StagingDir(std::filesystem::path path, UniqueFd dir_fd, FileModes modes)
     : path_(std::move(path)), modes_(modes), dir_fd_(std::move(dir_fd)) {}
 
-StagingDir::StagingDir(StagingDir&& other) noexcept
-    : path_(std::move(other.path_)),
-      modes_(other.modes_),
-      dir_fd_(std::move(other.dir_fd_)),
-      size_bytes_(other.size_bytes_),
-      published_(other.published_) {
-  other.published_ = true;  // the moved-from object owns nothing to remove
-}
-
 StagingDir StagingDir::create(const std::filesystem::path& tmp_dir, FileModes modes) {
   std::filesystem::path path = tmp_dir / unique_tmp_name();
   if (::mkdir(path.c_str(), modes.dir) != 0) {

@@ -14,9 +14,7 @@ class StagingDir {
  public:
   /// Creates the folder (modes.dir; its files get modes.file). Throws IoError.
   static StagingDir create(const std::filesystem::path& tmp_dir, FileModes modes = {});
-  StagingDir(StagingDir&& other) noexcept;
-  StagingDir& operator=(StagingDir&&) = delete;
-  StagingDir(const StagingDir&) = delete;
+  StagingDir(const StagingDir&) = delete;  // made and returned in place (C++17), never moved
   StagingDir& operator=(const StagingDir&) = delete;
   ~StagingDir();  // best-effort remove_all when unpublished; logs, never throws
 

@@ -147,6 +147,14 @@ CudaError cuda_error(const char* fn, CUresult rc, const std::string& doing, cons
                    fmt::format("{} failed: {} ({}) while {}{}", fn, result_name(rc), result_text(rc), doing, advice_text));
 }
 
+/// Gives a driver object back from a destructor: a failure is logged, not thrown, and nothing is
+/// called once the driver is unusable.
+template <class Call, class Handle>
+void release(Call DriverTable::*call, const char* name, Handle handle) noexcept {
+  if (!handle || !state().failure.empty()) return;
+  if (CUresult rc = (state().table.*call)(handle); rc != CUDA_SUCCESS) log().warn("{} failed: {}", name, result_name(rc));
+}
+
 }  // namespace
 
 #define JITCU_CU(fn, args, ...)                                                                 \
@@ -247,9 +255,7 @@ LibraryHandle load_library(const std::string& image, const std::string& what, bo
 }
 
 void unload_library(LibraryHandle library) noexcept {
-  if (!library || !state().failure.empty()) return;
-  if (CUresult rc = state().table.cuLibraryUnload(static_cast<CUlibrary>(library)); rc != CUDA_SUCCESS)
-    log().warn("cuLibraryUnload failed: {}", result_name(rc));
+  release(&DriverTable::cuLibraryUnload, "cuLibraryUnload", static_cast<CUlibrary>(library));
 }
 
 KernelHandle library_kernel(LibraryHandle library, const std::string& symbol, const std::string& image,
@@ -311,9 +317,7 @@ unsigned long long mem_alloc(std::size_t bytes) {
 }
 
 void mem_free(unsigned long long ptr) noexcept {
-  if (!ptr || !state().failure.empty()) return;
-  if (CUresult rc = state().table.cuMemFree(ptr); rc != CUDA_SUCCESS)
-    log().warn("cuMemFree failed: {}", result_name(rc));
+  release(&DriverTable::cuMemFree, "cuMemFree", ptr);
 }
 
 // A synchronous copy from pageable memory, or a memset, may return before its DMA ends; a kernel
@@ -444,9 +448,7 @@ StreamHandle stream_create(bool non_blocking) {
 }
 
 void stream_destroy(StreamHandle stream) noexcept {
-  if (!stream || !state().failure.empty()) return;
-  if (CUresult rc = state().table.cuStreamDestroy(stream); rc != CUDA_SUCCESS)
-    log().warn("cuStreamDestroy failed: {}", result_name(rc));
+  release(&DriverTable::cuStreamDestroy, "cuStreamDestroy", stream);
 }
 
 void* event_create() {
@@ -457,9 +459,7 @@ void* event_create() {
 }
 
 void event_destroy(void* event) noexcept {
-  if (!event || !state().failure.empty()) return;
-  if (CUresult rc = state().table.cuEventDestroy(static_cast<CUevent>(event)); rc != CUDA_SUCCESS)
-    log().warn("cuEventDestroy failed: {}", result_name(rc));
+  release(&DriverTable::cuEventDestroy, "cuEventDestroy", static_cast<CUevent>(event));
 }
 
 void event_record(void* event, StreamHandle stream) {
@@ -485,9 +485,7 @@ void* host_alloc_pinned(std::size_t bytes) {
 }
 
 void host_free_pinned(void* ptr) noexcept {
-  if (!ptr || !state().failure.empty()) return;
-  if (CUresult rc = state().table.cuMemFreeHost(ptr); rc != CUDA_SUCCESS)
-    log().warn("cuMemFreeHost failed: {}", result_name(rc));
+  release(&DriverTable::cuMemFreeHost, "cuMemFreeHost", ptr);
 }
 
 std::size_t channel_bytes(ChannelType type) {
@@ -546,9 +544,7 @@ void* array_create(ChannelType type, int channels, std::size_t width, std::size_
 }
 
 void array_destroy(void* array) noexcept {
-  if (!array || !state().failure.empty()) return;
-  if (CUresult rc = state().table.cuArrayDestroy(static_cast<CUarray>(array)); rc != CUDA_SUCCESS)
-    log().warn("cuArrayDestroy failed: {}", result_name(rc));
+  release(&DriverTable::cuArrayDestroy, "cuArrayDestroy", static_cast<CUarray>(array));
 }
 
 void array_copy_from_host(void* array, const void* host, std::size_t row_bytes, std::size_t rows) {
@@ -616,9 +612,7 @@ unsigned long long texture_create_for_linear(unsigned long long ptr, std::size_t
 }
 
 void texture_destroy(unsigned long long texture) noexcept {
-  if (!texture || !state().failure.empty()) return;
-  if (CUresult rc = state().table.cuTexObjectDestroy(texture); rc != CUDA_SUCCESS)
-    log().warn("cuTexObjectDestroy failed: {}", result_name(rc));
+  release(&DriverTable::cuTexObjectDestroy, "cuTexObjectDestroy", texture);
 }
 
 unsigned long long surface_create(void* array) {
@@ -632,9 +626,7 @@ unsigned long long surface_create(void* array) {
 }
 
 void surface_destroy(unsigned long long surface) noexcept {
-  if (!surface || !state().failure.empty()) return;
-  if (CUresult rc = state().table.cuSurfObjectDestroy(surface); rc != CUDA_SUCCESS)
-    log().warn("cuSurfObjectDestroy failed: {}", result_name(rc));
+  release(&DriverTable::cuSurfObjectDestroy, "cuSurfObjectDestroy", surface);
 }
 
 bool is_wrong_binary_error(int cuda_result) {

@@ -18,29 +18,6 @@ std::string demangle(const std::string& symbol) {
   return status == 0 && text ? std::string(text.get()) : symbol;
 }
 
-std::string qualified_name(std::string_view demangled) {
-  // Drop a trailing top-level "(...)" parameter list.
-  if (!demangled.empty() && demangled.back() == ')') {
-    int depth = 0;
-    for (std::size_t i = demangled.size(); i-- > 0;) {
-      if (demangled[i] == ')') ++depth;
-      else if (demangled[i] == '(' && --depth == 0) {
-        demangled = demangled.substr(0, i);
-        break;
-      }
-    }
-  }
-  // Drop a return type: everything up to the last space outside <...>.
-  int depth = 0;
-  std::size_t name_start = 0;
-  for (std::size_t i = 0; i < demangled.size(); ++i) {
-    if (demangled[i] == '<' || demangled[i] == '(') ++depth;
-    else if (demangled[i] == '>' || demangled[i] == ')') --depth;
-    else if (demangled[i] == ' ' && depth == 0) name_start = i + 1;
-  }
-  return std::string(demangled.substr(name_start));
-}
-
 namespace {
 
 // Where the trailing top-level "(...)" of `text` opens, or npos when it has none.
@@ -53,6 +30,7 @@ std::size_t parameter_list_start(std::string_view text) {
   }
   return std::string_view::npos;
 }
+
 
 // "const float*" -> "float const*", as the demangler writes it; other parameters unchanged.
 std::string const_after(std::string parameter) {
@@ -84,6 +62,20 @@ std::vector<std::string> split_parameters(std::string_view list) {
 }
 
 }  // namespace
+
+std::string qualified_name(std::string_view demangled) {
+  if (const std::size_t open = parameter_list_start(demangled); open != std::string_view::npos)
+    demangled = demangled.substr(0, open);
+  // Drop a return type: everything up to the last space outside <...>.
+  int depth = 0;
+  std::size_t name_start = 0;
+  for (std::size_t i = 0; i < demangled.size(); ++i) {
+    if (demangled[i] == '<' || demangled[i] == '(') ++depth;
+    else if (demangled[i] == '>' || demangled[i] == ')') --depth;
+    else if (demangled[i] == ' ' && depth == 0) name_start = i + 1;
+  }
+  return std::string(demangled.substr(name_start));
+}
 
 std::string signature(std::string_view demangled) {
   const auto open = parameter_list_start(demangled);

@@ -75,10 +75,6 @@ std::optional<std::string> read_regular_file(const std::string& path, std::strin
     if (filled < text.size() && filled == static_cast<std::size_t>(info.st_size)) break;
   }
   ::close(fd);
-  if (filled > k_max_source_file_bytes) {
-    why = too_large();
-    return std::nullopt;
-  }
   text.resize(filled);
   return text;
 }

@@ -27,7 +27,6 @@ class WorkerProcess {
   /// that dies using a precompiled header is started again and compiles without it.
   NvrtcOutput compile(const NvrtcInput& input);
   bool dead() const { return pid_ <= 0; }
-  int pid() const { return pid_; }
 
  private:
   void start();
@@ -53,7 +52,6 @@ class WorkerPool {
   WorkerPool(std::size_t threads, std::filesystem::path worker_path);
   ~WorkerPool();
   void submit(std::function<void()> job);
-  std::size_t size() const { return threads_.size(); }
 
  private:
   void run(std::stop_token stop);
