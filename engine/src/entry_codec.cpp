@@ -13,17 +13,11 @@ namespace {
 
 constexpr const char* k_ptx_blob = "program.ptx";
 
-std::optional<cache::KernelResources> resources_of(const std::map<std::string, KernelResources>& all,
-                                                   const std::string& symbol) {
-  const auto it = all.find(symbol);
-  if (it == all.end()) return std::nullopt;
-  const auto& r = it->second;
-  return cache::KernelResources{r.registers, r.spill_store_bytes, r.spill_load_bytes, r.stack_frame_bytes,
-                                r.shared_bytes};
-}
-
-cache::KernelRecord kernel_record(const KernelRecord& kernel, const std::map<std::string, KernelResources>& resources) {
-  cache::KernelRecord record{kernel.symbol, kernel.name, {}, resources_of(resources, kernel.symbol)};
+cache::KernelRecord kernel_record(const KernelRecord& kernel,
+                                  const std::map<std::string, cache::KernelResources>& resources) {
+  const auto found = resources.find(kernel.symbol);
+  cache::KernelRecord record{kernel.symbol, kernel.name, {},
+                             found == resources.end() ? std::nullopt : std::optional(found->second)};
   for (const auto& p : kernel.params)
     record.params.push_back({p.size_bytes, static_cast<std::uint8_t>(p.kind), p.ptx_type});
   return record;

@@ -5,13 +5,13 @@
 
 namespace jitcu::detail {
 
-std::map<std::string, KernelResources> parse_ptxas_info(std::string_view log) {
+std::map<std::string, cache::KernelResources> parse_ptxas_info(std::string_view log) {
   static const std::regex entry(R"(Compiling entry function '([^']+)')");
   static const std::regex frame(R"((\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads)");
   static const std::regex used(R"(Used (\d+) registers)");
   static const std::regex smem(R"((\d+) bytes smem)");
-  std::map<std::string, KernelResources> found;
-  KernelResources* current = nullptr;
+  std::map<std::string, cache::KernelResources> found;
+  cache::KernelResources* current = nullptr;
   std::istringstream lines{std::string(log)};
   for (std::string line; std::getline(lines, line);) {
     if (!line.starts_with("ptxas")) continue;
@@ -22,12 +22,12 @@ std::map<std::string, KernelResources> parse_ptxas_info(std::string_view log) {
     }
     if (!current) continue;
     if (std::regex_search(line, m, frame)) {
-      current->stack_frame_bytes = std::stoi(m[1]);
-      current->spill_store_bytes = std::stoi(m[2]);
-      current->spill_load_bytes = std::stoi(m[3]);
+      current->stack_frame_bytes = std::stoll(m[1]);
+      current->spill_store_bytes = std::stoll(m[2]);
+      current->spill_load_bytes = std::stoll(m[3]);
     }
-    if (std::regex_search(line, m, used)) current->registers = std::stoi(m[1]);
-    if (std::regex_search(line, m, smem)) current->shared_bytes = std::stoi(m[1]);
+    if (std::regex_search(line, m, used)) current->registers = std::stoll(m[1]);
+    if (std::regex_search(line, m, smem)) current->shared_bytes = std::stoll(m[1]);
   }
   return found;
 }
