@@ -166,16 +166,15 @@ struct Engine::Impl {
     auto rdc_options = wanted;
     rdc_options.extra.push_back("-rdc=true");
     if (how.lto) rdc_options.extra.push_back("-dlto");
-    detail::LinkPlan plan{how, {}, {}, {}, cache::KeyRecord()};
+    detail::LinkPlan plan{how, {}, cache::KeyRecord()};
     plan.record.add("link", fmt::format("lto={} device_runtime={}", how.lto, how.device_runtime));
     for (const auto& source : sources) {
       plan.requests.push_back(request_for(source, rdc_options));
-      plan.headers.push_back(detail::scan_headers(source, plan.requests.back().search()));
-      plan.record.add("source", detail::make_key_record(plan.requests.back(), plan.headers.back()).key().hex());
+      const auto headers = detail::scan_headers(source, plan.requests.back().search());
+      plan.record.add("source", detail::make_key_record(plan.requests.back(), headers).key().hex());
     }
     if (!plan.requests.front().arch.starts_with("sm_"))
       throw Error(fmt::format("Engine::link needs a real architecture (sm_XY), not {}", plan.requests.front().arch));
-    plan.sources = sources;
     const auto key = plan.record.key();
     return module_for_key(
         key, {},

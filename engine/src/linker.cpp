@@ -30,8 +30,8 @@ std::pair<std::shared_ptr<ModuleState>, cache::Entry> link_sources(const cache::
   std::vector<LinkInput> inputs;
   NvrtcOutput combined;
   std::string names, texts;
-  for (std::size_t i = 0; i < plan.sources.size(); ++i) {
-    const auto& source = plan.sources[i];
+  for (std::size_t i = 0; i < plan.requests.size(); ++i) {
+    const auto& source = plan.requests[i].source;
     NvrtcInput input{&source.text(), &source.name(), plan.requests[i].nvrtc_options(), {}};
     input.headers = plan.requests[i].headers;
     auto output = nvrtc_compile(input);

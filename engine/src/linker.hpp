@@ -1,13 +1,11 @@
 #pragma once
 // Several sources compiled as relocatable code and linked into one module with nvJitLink.
-#include "headers.hpp"
 #include "module_state.hpp"
 #include "compile_request.hpp"
 
 #include <jitcu/cache/entry.hpp>
 #include <jitcu/cache/key.hpp>
 #include <jitcu/options.hpp>
-#include <jitcu/source.hpp>
 
 #include <memory>
 #include <utility>
@@ -18,9 +16,7 @@ namespace jitcu::detail {
 /// Everything a link needs, prepared per source.
 struct LinkPlan {
   LinkOptions how;
-  std::vector<Source> sources;
-  std::vector<CompileRequest> requests;
-  std::vector<std::vector<HeaderDependency>> headers;
+  std::vector<CompileRequest> requests;  // one a source, in the order given
   cache::KeyRecord record;
 };
 
