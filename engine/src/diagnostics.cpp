@@ -1,5 +1,6 @@
 #include "diagnostics.hpp"
 
+#include "headers.hpp"
 #include "name_expression_errors.hpp"
 #include "regular_file.hpp"
 
@@ -74,13 +75,6 @@ std::string excerpt(std::string_view text, int line, int context, int column) {
 }
 
 namespace {
-
-/// The in-memory header NVRTC's log names `file`, or null.
-const HeaderText* memory_header(std::span<const HeaderText> headers, const std::string& file) {
-  for (const auto& header : headers)
-    if (header.name == file) return &header;
-  return nullptr;
-}
 
 // A header NVRTC names relative to the including source's folder, as a path that opens from
 // anywhere; the source's own name, absolute paths and in-memory headers' names stay as they are.

@@ -97,14 +97,12 @@ std::filesystem::path absolute_normal(const std::filesystem::path& path) {
   return std::filesystem::absolute(path, ignored).lexically_normal();
 }
 
-/// The in-memory header an #include names exactly, or null (NVRTC matches names exactly).
-const HeaderText* memory_header(const IncludeSearch& search, const std::string& name) {
-  const auto it = std::find_if(search.memory_headers.begin(), search.memory_headers.end(),
-                               [&](const HeaderText& header) { return header.name == name; });
-  return it == search.memory_headers.end() ? nullptr : &*it;
-}
-
 }  // namespace
+
+const HeaderText* memory_header(std::span<const HeaderText> headers, std::string_view name) {
+  const auto it = std::find_if(headers.begin(), headers.end(), [&](const HeaderText& header) { return header.name == name; });
+  return it == headers.end() ? nullptr : &*it;
+}
 
 std::vector<IncludeLine> include_lines(std::string_view text) {
   std::vector<IncludeLine> found;
@@ -148,7 +146,7 @@ std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSe
     Pending current = std::move(work.back());
     work.pop_back();
     for (const auto& include : current.includes) {
-      if (const HeaderText* in_memory = memory_header(search, include.name)) {
+      if (const HeaderText* in_memory = memory_header(search.memory_headers, include.name)) {
         // Never looked for on disk; its own quoted includes look in its name's folder first.
         if (visited.insert("memory:" + in_memory->name).second)
           work.push_back({in_memory->name, std::filesystem::path(in_memory->name).parent_path(),

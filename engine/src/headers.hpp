@@ -26,6 +26,9 @@ struct IncludeSearch {
                                       // come after and are not scanned
 };
 
+/// The header of `headers` named exactly `name` (NVRTC matches in-memory names exactly), or null.
+const HeaderText* memory_header(std::span<const HeaderText> headers, std::string_view name);
+
 /// Every user header on disk reachable from `source`, transitively. Conservative: every
 /// #include line counts, whatever #if it sits in; a header that exists nowhere is left to NVRTC
 /// to report. An include that an in-memory header satisfies is never looked for on disk; the
