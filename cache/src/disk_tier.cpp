@@ -3,6 +3,7 @@
 #include <jitcu/cache/record.hpp>
 #include <jitcu/cache/signature.hpp>
 
+#include "fast_checksum.hpp"
 #include "file_lock.hpp"
 #include "meta_json.hpp"
 #include "posix_io.hpp"
@@ -111,11 +112,6 @@ class DiskKeyLock final : public KeyLock {
 };
 
 class NoopKeyLock final : public KeyLock {};
-
-bool is_lower_hex(std::string_view text) {
-  return std::all_of(text.begin(), text.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
 
 std::uint64_t folder_size(const fs::path& dir) {
   std::uint64_t total = 0;

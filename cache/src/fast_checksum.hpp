@@ -14,4 +14,7 @@ constexpr std::size_t k_xxh3_hex_digits = 32;
 /// host SHA-256 of the seed kernel's 7.8 KB cubin took 6-7 us of a 0.3 ms hit; this, 0.6 us.
 std::string xxh3_hex(std::string_view data);
 
+/// True when every character of `text` is 0-9 or a-f (how keys and checksums are written).
+bool is_lower_hex(std::string_view text);
+
 }  // namespace jitcu::cache::detail

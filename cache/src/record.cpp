@@ -38,6 +38,12 @@ class Writer {
   std::string text_;
 };
 
+template <class Number>
+bool parse_number(std::string_view text, Number& value) {
+  const auto [after, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && after == text.data() + text.size();
+}
+
 /// Reads the fields Writer wrote, in order; the first problem sticks and later reads give "".
 class Reader {
  public:
@@ -64,8 +70,7 @@ class Reader {
     const std::string_view text = field(tag);
     Number value{};
     if (!problem_.empty()) return value;
-    const auto [after, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || after != text.data() + text.size()) fail(fmt::format("field '{}' is not a number", tag));
+    if (!parse_number(text, value)) fail(fmt::format("field '{}' is not a number", tag));
     return value;
   }
 
@@ -112,17 +117,6 @@ class Reader {
 template <class Items>
 void reserve_some(Items& items, std::size_t n) {
   items.reserve(std::min<std::size_t>(n, 64));
-}
-
-template <class Number>
-bool parse_number(std::string_view text, Number& value) {
-  const auto [after, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && after == text.data() + text.size();
-}
-
-bool is_lower_hex(std::string_view text, std::size_t digits) {
-  return text.size() == digits &&
-         std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::string resources_text(const std::optional<KernelResources>& r) {
@@ -172,7 +166,8 @@ BlobRef read_blob_ref(Reader& in) {
   const auto parts = in.words<3>("blob");
   BlobRef blob;
   if (!in.problem().empty()) return blob;
-  if (!parse_number(parts[0], blob.size_bytes) || !is_lower_hex(parts[1], detail::k_xxh3_hex_digits))
+  if (!parse_number(parts[0], blob.size_bytes) || parts[1].size() != detail::k_xxh3_hex_digits ||
+      !detail::is_lower_hex(parts[1]))
     in.fail("field 'blob' is malformed");
   blob.xxh3 = parts[1];
   blob.name = parts[2];
