@@ -102,19 +102,20 @@ TEST_CASE("a lock held by a process that is SIGKILLed is released") {
     return 0;
   });
   CHECK_FALSE(wait_child_for(waiter, std::chrono::milliseconds(300)).has_value());  // blocked
-  const auto killed_at = std::chrono::steady_clock::now();
   ::kill(holder, SIGKILL);
   CHECK(wait_child(holder) == 128 + SIGKILL);
-  const std::optional<int> waited = wait_child_for(waiter, std::chrono::seconds(10));
+  const std::optional<int> waited = wait_child_for(waiter, std::chrono::seconds(30));  // a guard, not a bound
   CHECK(waited == 0);
   if (!waited) {
     ::kill(waiter, SIGKILL);
     wait_child(waiter);
   }
-  CHECK(std::chrono::steady_clock::now() - killed_at < std::chrono::seconds(2));
-  const auto start = std::chrono::steady_clock::now();
-  const auto mine = store.lock(key);  // and this process gets it at once
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+  // With both gone nothing holds it: a non-blocking try succeeds at once.
+  const fs::path stripe = root / "locks" / (key.hex().substr(0, 3) + ".lock");
+  const int fd = ::open(stripe.c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  CHECK(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  ::close(fd);
 }
 
 TEST_CASE("a store's first write removes tmp/ leftovers of dead or long-gone runs, and only those") {

