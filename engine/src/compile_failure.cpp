@@ -8,6 +8,18 @@
 #include <fmt/ranges.h>
 
 namespace jitcu::detail {
+namespace {
+
+/// The targets this NVRTC compiles for, so a refused arch says what to use instead.
+std::string arch_advice() {
+  const auto [major, minor] = nvrtc_version();
+  std::vector<std::string> targets;
+  for (const int arch : nvrtc_supported_archs()) targets.push_back(fmt::format("sm_{}", arch));
+  return fmt::format("NVRTC {}.{} compiles for {} (or compute_XY of the same numbers, PTX only)", major, minor,
+                     fmt::join(targets, ", "));
+}
+
+}  // namespace
 
 void throw_compile_failure(const CompileRequest& request, const NvrtcOutput& output) {
   if (!output.invalid_option) throw make_compile_error(request.source, output.log, output.result_name, request.headers);
@@ -28,10 +40,11 @@ void throw_compile_failure(const CompileRequest& request, const NvrtcOutput& out
     if (refuses(probe)) refused = option;
   }
   if (refused.empty()) refused = fmt::format("{}", fmt::join(all, " "));
-  throw InvalidOptionError(fmt::format("compiling {}: NVRTC refused the option '{}' (NVRTC_ERROR_INVALID_OPTION){}; "
-                                       "check its spelling and value against NVRTC's supported options",
+  const std::string advice = refused.starts_with("-arch=") ? arch_advice()
+                                                           : "check its spelling and value against NVRTC's supported options";
+  throw InvalidOptionError(fmt::format("compiling {}: NVRTC refused the option '{}' (NVRTC_ERROR_INVALID_OPTION){}; {}",
                                        request.source.name(), refused,
-                                       output.log.empty() ? "" : fmt::format(": {}", output.log)),
+                                       output.log.empty() ? "" : fmt::format(": {}", output.log), advice),
                            refused);
 }
 

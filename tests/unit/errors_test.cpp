@@ -150,6 +150,11 @@ TEST_CASE("an arch of the right shape that NVRTC does not know is blamed on the 
   INFO(what);
   CHECK(what.find("sm_10") != std::string::npos);
   CHECK(what.find("'-DA=1'") == std::string::npos);  // not the define's fault
+  // and says which targets would do: every NVRTC since 12.8 knows sm_90 and sm_100
+  CHECK(what.find("compiles for sm_") != std::string::npos);
+  CHECK(what.find("sm_90, ") != std::string::npos);
+  CHECK(what.find("sm_100") != std::string::npos);
+  CHECK(what.find("check its spelling") == std::string::npos);
 }
 
 TEST_CASE("a source with a warning compiles and keeps the warning in its log") {
