@@ -16,7 +16,7 @@ namespace {
 
 /// Fields a key holds once each; the others ("macro", "option", ...) repeat, one per item.
 const std::set<std::string, std::less<>> k_list_fields = {"macro", "include_dir", "option", "name_expression", "header",
-                                                          "memory_header"};
+                                                          "memory_header", "standard_header"};
 
 using Values = std::vector<std::string>;
 
@@ -141,11 +141,14 @@ class Differ {
                  "name expression removed: {}");
   }
 
-  /// Headers on disk ("header": path and hash) or in memory ("memory_header": name and hash),
-  /// said alike; an in-memory one is shown by its name, marked "(in memory)".
+  /// Headers on disk ("header": path and hash), in memory ("memory_header": name and hash) or
+  /// jitcu's standard ones ("standard_header"), said alike; the last two are shown by name, marked.
   void headers(const std::string& field, const Values& was, const Values& now) {
-    const bool in_memory = field == "memory_header";
-    const auto shown = [&](const std::string& path) { return in_memory ? path + " (in memory)" : display_path(path); };
+    const auto shown = [&](const std::string& path) {
+      if (field == "memory_header") return path + " (in memory)";
+      if (field == "standard_header") return "<" + path + "> (jitcu's standard header)";
+      return display_path(path);
+    };
     const auto before = by_path(was), after = by_path(now);
     for (const auto& [path, hash] : after) {
       const auto old = before.find(path);
@@ -222,7 +225,8 @@ std::vector<Difference> differences(const cache::KeyRecord& cached, const cache:
   differ.include_dirs(values_of(cached, "include_dir"), values_of(wanted, "include_dir"));
   differ.options(values_of(cached, "option"), values_of(wanted, "option"));
   differ.name_expressions(values_of(cached, "name_expression"), values_of(wanted, "name_expression"));
-  for (const char* field : {"header", "memory_header"}) differ.headers(field, values_of(cached, field), values_of(wanted, field));
+  for (const char* field : {"header", "memory_header", "standard_header"})
+    differ.headers(field, values_of(cached, field), values_of(wanted, field));
   return std::move(differ.found);
 }
 

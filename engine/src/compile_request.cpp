@@ -180,7 +180,7 @@ std::vector<std::string> CompileRequest::nvrtc_options() const {
   return all;
 }
 
-cache::KeyRecord make_key_record(const CompileRequest& request, const std::vector<HeaderDependency>& headers) {
+cache::KeyRecord make_key_record(const CompileRequest& request, const IncludedHeaders& headers) {
   cache::KeyRecord record;
   record.add("nvrtc", toolkit().nvrtc_identity);
   record.add("toolkit", toolkit().root);  // toolkit headers are keyed by the toolkit
@@ -193,10 +193,13 @@ cache::KeyRecord make_key_record(const CompileRequest& request, const std::vecto
   for (const auto& option : request.options) record.add("option", option);
   for (const auto& expression : request.name_expressions) record.add("name_expression", expression);
   // The hash has a fixed length, so "path<TAB>hash" is unambiguous whatever the path holds.
-  for (const auto& header : headers) record.add("header", header.path.string() + "\t" + header.sha256);
+  for (const auto& header : headers.on_disk) record.add("header", header.path.string() + "\t" + header.sha256);
   // Every one given, reached or not (as the in-process cache compares them); "name<TAB>hash".
   for (const auto& header : request.headers)
     record.add("memory_header", header.name + "\t" + cache::sha256_hex(header.text));
+  // jitcu's stand-ins by their text too: a jitcu that changes one compiles anew.
+  for (const HeaderText* header : headers.standard)
+    record.add("standard_header", header->name + "\t" + cache::sha256_hex(header->text));
   return record;
 }
 

@@ -51,7 +51,7 @@ CompileRequest make_request(const Source& source, const CompileOptions& options,
 
 /// The cache key's record: every input that can change the result, one field each, in a
 /// length-prefixed encoding (two different requests never serialize alike).
-cache::KeyRecord make_key_record(const CompileRequest& request, const std::vector<HeaderDependency>& headers);
+cache::KeyRecord make_key_record(const CompileRequest& request, const IncludedHeaders& headers);
 
 /// True for "sm_90", "sm_90a", "compute_100f"...
 bool is_valid_arch(const std::string& arch);

@@ -4,8 +4,10 @@
 #include "name_expression_errors.hpp"
 #include "regular_file.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <iterator>
 #include <regex>
 #include <sstream>
 
@@ -95,11 +97,38 @@ std::string text_of(const Source& source, const std::string& file, std::span<con
   return read_regular_file(file, why).value_or("");
 }
 
-// What to add for an error whose cure is an option: kernels that launch kernels.
+// Standard headers with no device version: NVRTC cannot open them and jitcu has no stand-in.
+constexpr std::string_view k_host_only_headers[] = {
+    "any",           "cctype",      "charconv",     "condition_variable",
+    "cstdarg",       "cwchar",      "deque",        "exception",
+    "filesystem",    "format",      "forward_list", "fstream",
+    "future",        "iomanip",     "iostream",     "istream",
+    "list",          "locale",      "map",          "mutex",
+    "ostream",       "queue",       "random",       "regex",
+    "set",           "sstream",     "stack",        "stdexcept",
+    "string",        "string_view", "thread",       "unordered_map",
+    "unordered_set", "valarray",    "vector"};
+
+/// The name in NVRTC's `cannot open source file "NAME"`, or empty.
+std::string_view unopened_header(std::string_view message) {
+  constexpr std::string_view prefix = "cannot open source file \"";
+  if (!message.starts_with(prefix)) return {};
+  message.remove_prefix(prefix.size());
+  return message.substr(0, message.find('"'));
+}
+
+// What to do about an error whose cure is an option (kernels that launch kernels) or another
+// header (the standard library's host parts).
 std::string hint_for(const Diagnostic& error) {
   if (error.message.find("device-side kernel launch") != std::string::npos)
     return "; a kernel that launches kernels needs the device runtime: compile with "
            "CompileOptions{.device_runtime = true}";
+  const std::string_view header = unopened_header(error.message);
+  if (std::find(std::begin(k_host_only_headers), std::end(k_host_only_headers), header) != std::end(k_host_only_headers))
+    return fmt::format("; <{}> is host code: NVRTC compiles device code and has no standard library, and jitcu's "
+                       "stand-ins (<cstdint>, <type_traits>, <limits>, <cmath>, <algorithm>, <array>, ...) cover only "
+                       "what libcu++ has for the device",
+                       header);
   return {};
 }
 

@@ -141,14 +141,14 @@ struct Engine::Impl {
     warn_missing_include_dirs(request);
     const std::int64_t stamped_ns = detail::now_ns();
     std::vector<std::filesystem::path> absent;
-    const auto headers = detail::scan_headers(source, request.search(), &absent);
-    const auto record = detail::make_key_record(request, headers);
+    const auto included = detail::scan_headers(source, request.search(), &absent);
+    const auto record = detail::make_key_record(request, included);
     const auto key = record.key();
     auto [module, origin] = module_for_key(
         key, detail::image_name_for(request.arch),
-        [&] { return compile_and_store(key, request, wanted, record, headers); },
+        [&] { return compile_and_store(key, request, wanted, record, included); },
         [&](detail::ModuleState& made) { allow_instantiation(made, source, wanted); });
-    process_cache.remember(std::move(request), hash, headers, absent, stamped_ns, module);
+    process_cache.remember(std::move(request), hash, included.on_disk, absent, stamped_ns, module);
     if (log_enabled(spdlog::level::debug))
       log().debug("{} {} (key {}): {} in {:.3f} ms", origin == Origin::compiled ? "miss" : "hit", source.name(),
                   key.short_hex(),
@@ -169,9 +169,10 @@ struct Engine::Impl {
     detail::LinkPlan plan{how, {}, cache::KeyRecord()};
     plan.record.add("link", fmt::format("lto={} device_runtime={}", how.lto, how.device_runtime));
     for (const auto& source : sources) {
-      plan.requests.push_back(request_for(source, rdc_options));
-      const auto headers = detail::scan_headers(source, plan.requests.back().search());
-      plan.record.add("source", detail::make_key_record(plan.requests.back(), headers).key().hex());
+      detail::CompileRequest& request = plan.requests.emplace_back(request_for(source, rdc_options));
+      const auto included = detail::scan_headers(source, request.search());
+      plan.record.add("source", detail::make_key_record(request, included).key().hex());
+      request.headers = detail::headers_for_nvrtc(request.headers, included);  // keyed above: now what NVRTC gets
     }
     if (!plan.requests.front().arch.starts_with("sm_"))
       throw Error(fmt::format("Engine::link needs a real architecture (sm_XY), not {}", plan.requests.front().arch));
@@ -299,14 +300,15 @@ struct Engine::Impl {
 
   std::shared_ptr<detail::ModuleState> compile_and_store(const cache::Key& key, const detail::CompileRequest& request,
                                                          const CompileOptions& wanted, const cache::KeyRecord& record,
-                                                         const std::vector<detail::HeaderDependency>& headers) {
+                                                         const detail::IncludedHeaders& included) {
     const Source& source = request.source;
     detail::NvrtcInput input{&source.text(), &source.name(), request.nvrtc_options(), request.name_expressions};
-    input.headers = request.headers;
+    const std::vector<HeaderText> headers = detail::headers_for_nvrtc(request.headers, included);
+    input.headers = headers;
     if (wanted.time_limit.count() > 0) input.deadline = std::chrono::steady_clock::now() + wanted.time_limit;
     input.cancel = wanted.cancel.get();
     auto output = dispatch.run(std::move(input), options.precompiled_headers,
-                               !detail::include_lines(source.text()).empty(), headers);
+                               !detail::include_lines(source.text()).empty(), included.on_disk);
     store->count({.compiles = 1, .compile_ns = to_ns(output.milliseconds)});
     if (output.cancelled)
       throw CompileCancelled(fmt::format("compiling {} was cancelled {}; nothing was cached", source.name(),

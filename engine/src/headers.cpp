@@ -2,6 +2,7 @@
 
 #include "file_stamp.hpp"
 #include "regular_file.hpp"
+#include "standard_headers.hpp"
 
 #include <jitcu/cache/sha256.hpp>
 #include <jitcu/error.hpp>
@@ -130,17 +131,18 @@ std::vector<IncludeLine> include_lines(std::string_view text) {
   return found;
 }
 
-std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSearch& search,
-                                           std::vector<std::filesystem::path>* missing) {
-  std::vector<HeaderDependency> dependencies;
+IncludedHeaders scan_headers(const Source& source, const IncludeSearch& search,
+                             std::vector<std::filesystem::path>* missing) {
+  IncludedHeaders included;
   std::set<std::string> visited;
+  std::set<std::string> found_on_disk, standard_wanted;  // by the name include lines use
   struct Pending {
     std::string including_file;  // the source's name or a header's path, for messages
     std::filesystem::path including_dir;
     std::vector<IncludeLine> includes;
   };
   auto includes = include_lines(source.text());
-  if (includes.empty()) return dependencies;  // no path work at all: a cache hit's usual case
+  if (includes.empty()) return included;  // no path work at all: a cache hit's usual case
   std::vector<Pending> work{{source.name(), source.directory(), std::move(includes)}};
   while (!work.empty()) {
     Pending current = std::move(work.back());
@@ -169,17 +171,30 @@ std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSe
         if (!found.empty()) break;
         probe(std::filesystem::path(dir) / include.name);
       }
-      // Not a user header: a toolkit header (keyed by version) or one NVRTC will report missing.
-      if (found.empty()) continue;
+      // Not a user header: a standard one, a toolkit header (keyed by version) or one NVRTC
+      // will report missing.
+      if (found.empty()) {
+        if (standard_header(include.name)) standard_wanted.insert(include.name);
+        continue;
+      }
+      found_on_disk.insert(include.name);
       found = absolute_normal(found);
       if (!visited.insert(found.string()).second) continue;
       auto header = memo().get(found, site);
       if (!header) continue;
-      dependencies.push_back({found, header->sha256});
+      included.on_disk.push_back({found, header->sha256});
       work.push_back({found.string(), found.parent_path(), header->includes});
     }
   }
-  return dependencies;
+  for (const std::string& name : standard_wanted)
+    if (!found_on_disk.contains(name)) included.standard.push_back(standard_header(name));
+  return included;
+}
+
+std::vector<HeaderText> headers_for_nvrtc(std::span<const HeaderText> given, const IncludedHeaders& included) {
+  std::vector<HeaderText> headers(given.begin(), given.end());
+  for (const HeaderText* standard : included.standard) headers.push_back(*standard);
+  return headers;
 }
 
 }  // namespace jitcu::detail

@@ -17,6 +17,14 @@ struct HeaderDependency {
   std::string sha256;
 };
 
+/// What a source's #include lines reach, apart from the toolkit's headers.
+struct IncludedHeaders {
+  std::vector<HeaderDependency> on_disk;  // user headers
+  /// Standard headers no user header provides, which jitcu gives NVRTC (standard_headers.hpp),
+  /// sorted by name.
+  std::vector<const HeaderText*> standard;
+};
+
 /// Where #include lines are looked up, in the order NVRTC will look.
 struct IncludeSearch {
   /// Headers given as text: an #include naming one exactly finds it before any folder, from
@@ -29,9 +37,11 @@ struct IncludeSearch {
 /// The header of `headers` named exactly `name` (NVRTC matches in-memory names exactly), or null.
 const HeaderText* memory_header(std::span<const HeaderText> headers, std::string_view name);
 
-/// Every user header on disk reachable from `source`, transitively. Conservative: every
-/// #include line counts, whatever #if it sits in; a header that exists nowhere is left to NVRTC
-/// to report. An include that an in-memory header satisfies is never looked for on disk; the
+/// Every user header on disk reachable from `source`, transitively, and the standard headers
+/// jitcu stands in for. Conservative: every #include line counts, whatever #if it sits in; a
+/// standard header (<cstdint>) found in no folder gets jitcu's, unless some include of that name
+/// finds a user's file (NVRTC would then take jitcu's for all of them); any other header that
+/// exists nowhere is left to NVRTC to report. An include that an in-memory header satisfies is never looked for on disk; the
 /// includes inside that header are followed (its quoted ones first in the folder its name has,
 /// relative to the current directory, as NVRTC does). In-memory headers are not returned: the
 /// request keys them all.
@@ -41,8 +51,11 @@ const HeaderText* memory_header(std::span<const HeaderText> headers, std::string
 /// read again in this process.
 /// `missing`, if given, receives every path looked at and not found before a header was found
 /// (or for a header found nowhere): creating one of them would change what NVRTC includes.
-std::vector<HeaderDependency> scan_headers(const Source& source, const IncludeSearch& search,
-                                           std::vector<std::filesystem::path>* missing = nullptr);
+IncludedHeaders scan_headers(const Source& source, const IncludeSearch& search,
+                             std::vector<std::filesystem::path>* missing = nullptr);
+
+/// The headers NVRTC gets: `given` (CompileOptions::headers), then the standard ones of `included`.
+std::vector<HeaderText> headers_for_nvrtc(std::span<const HeaderText> given, const IncludedHeaders& included);
 
 /// One `#include "name"` or `#include <name>` line.
 struct IncludeLine {

@@ -7,6 +7,7 @@
 
 #include <jitcu/template_name.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -244,4 +245,71 @@ TEST_CASE("toolkit headers: cuda_fp16.h and cooperative_groups.h in one kernel")
     expected_sums[i / 256] += static_cast<int>(a[i] + b[i]);
   }
   CHECK(block_sums == expected_sums);
+}
+
+namespace {
+
+/// jitify-style: standard headers in device code (NVRTC has none; jitcu gives libcu++-based ones).
+const char* k_clamp_scale = R"(
+#include <algorithm>
+#include <cfloat>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+template <typename T>
+__global__ void clamp_scale(const T* in, T* out, std::int32_t n, T factor) {
+  static_assert(std::is_floating_point<T>::value, "clamp_scale needs a floating-point T");
+  const std::int32_t i = static_cast<std::int32_t>(blockIdx.x * blockDim.x + threadIdx.x);
+  if (i >= n) return;
+  const T limit = std::is_same<T, float>::value ? T(FLT_MAX) / T(4) : std::numeric_limits<T>::max() / T(4);
+  const T v = in[i];
+  out[i] = v != v ? std::numeric_limits<T>::lowest() : std::clamp(v * factor, -limit, limit);
+}
+)";
+
+/// The kernel's result on the CPU.
+template <class T>
+T clamp_scale_on_cpu(T v, T factor) {
+  const T limit = std::numeric_limits<T>::max() / T(4);
+  return std::isnan(v) ? std::numeric_limits<T>::lowest() : std::clamp(v * factor, -limit, limit);
+}
+
+template <class T>
+void check_clamp_scale(const Module& module, std::mt19937& rng) {
+  const int n = 1 + static_cast<int>(rng() % 20'000);
+  CAPTURE(n);
+  std::uniform_real_distribution<T> pick(-1, 1);
+  const T factor = std::numeric_limits<T>::max() * pick(rng);  // large: many products clamp
+  std::vector<T> in(static_cast<std::size_t>(n));
+  for (auto& v : in) v = std::ldexp(pick(rng), static_cast<int>(rng() % 8));
+  in[rng() % in.size()] = std::numeric_limits<T>::quiet_NaN();
+  auto in_gpu = to_device(in);
+  DeviceBuffer<T> out_gpu(in.size());
+  out_gpu.fill_bytes(0xFF);  // NaN: every element must be written
+  module.kernel(template_name("clamp_scale", type<T>())).launch(grid_for(n, 128), 128, in_gpu, out_gpu, n, factor);
+  const auto out = out_gpu.to_host();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    CAPTURE(i);
+    CAPTURE(in[i]);
+    REQUIRE(out[i] == clamp_scale_on_cpu(in[i], factor));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("jitify-style standard headers: <cstdint>, <limits>, <algorithm>, <cfloat> in a template, then from the disk cache") {
+  const unsigned seed = test_seed();
+  INFO("seed=" << seed);
+  std::mt19937 rng(seed);
+  TempDir cache;
+  const Source source = Source::string(k_clamp_scale, "clamp_scale.cu");
+  const CompileOptions options{
+      .name_expressions = {template_name("clamp_scale", type<float>()), template_name("clamp_scale", type<double>())}};
+  for (const Origin expected : {Origin::compiled, Origin::disk_cache}) {
+    auto engine = engine_in(cache);
+    const Module module = engine.compile(source, options);
+    REQUIRE(module.origin() == expected);
+    check_clamp_scale<float>(module, rng);
+    check_clamp_scale<double>(module, rng);
+  }
 }

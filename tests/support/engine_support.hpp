@@ -14,9 +14,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace jitcu::test {
 
@@ -58,6 +60,19 @@ inline std::string entry_ptx(const std::string& ptx, const std::string& symbol) 
   if (start == std::string::npos) return {};
   const auto next = ptx.find(".entry ", start + 7);
   return ptx.substr(start, next == std::string::npos ? std::string::npos : next - start);
+}
+
+/// A value NVRTC cannot have seen by chance, so finding it in the PTX proves which header was read.
+inline int fresh_value(std::mt19937& rng) { return 1'000'000 + static_cast<int>(rng() % 8'000'000); }
+
+/// Every value of `field` in the key record of `source` compiled with `options`.
+inline std::vector<std::string> key_field_values(Engine& engine, const Source& source, const CompileOptions& options,
+                                                 const std::string& field) {
+  std::vector<std::string> values;
+  const cache::KeyRecord record = engine.key_record(source, options);
+  for (const auto& [name, value] : record.fields())
+    if (name == field) values.push_back(value);
+  return values;
 }
 
 /// The what() of the E that `call` throws; a failed check (and "") if it throws nothing or

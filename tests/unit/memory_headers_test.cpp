@@ -23,22 +23,9 @@ std::string kernel_including(const std::string& include_line) {
   return include_line + "\nextern \"C\" __global__ void k(int* out) { out[0] = VALUE; }\n";
 }
 
-/// A value NVRTC cannot have seen by chance, so finding it in the PTX proves which header was read.
-int fresh_value(std::mt19937& rng) { return 1'000'000 + static_cast<int>(rng() % 8'000'000); }
-
 std::string defines_value(int value) { return "#pragma once\n#define VALUE " + std::to_string(value) + "\n"; }
 
 bool ptx_stores(const Module& module, int value) { return module.ptx().find(std::to_string(value)) != std::string::npos; }
-
-/// Every value of `field` in the key record of `source` compiled with `options`.
-std::vector<std::string> field_values(Engine& engine, const Source& source, const CompileOptions& options,
-                                      const std::string& field) {
-  std::vector<std::string> values;
-  const cache::KeyRecord record = engine.key_record(source, options);
-  for (const auto& [name, value] : record.fields())
-    if (name == field) values.push_back(value);
-  return values;
-}
 
 std::string key_of(Engine& engine, const Source& source, const CompileOptions& options) {
   return engine.key_record(source, options).key().hex();
@@ -77,8 +64,8 @@ TEST_CASE("an in-memory header wins over a same-named file in the source's folde
     const Source source = Source::file(tmp / file);
     CHECK(ptx_stores(engine.compile(source, options), 4242421));
     // The scanner does not resolve the include to a disk file: neither is in the key.
-    CHECK(field_values(engine, source, options, "header").empty());
-    const auto memory = field_values(engine, source, options, "memory_header");
+    CHECK(key_field_values(engine, source, options, "header").empty());
+    const auto memory = key_field_values(engine, source, options, "memory_header");
     REQUIRE(memory.size() == 1);
     CHECK(memory.front().starts_with("util.cuh\t"));
   }
@@ -87,7 +74,7 @@ TEST_CASE("an in-memory header wins over a same-named file in the source's folde
     on_disk.headers.clear();
     const Source source = Source::file(tmp / "src/quoted.cu");
     CHECK_THROWS_WITH_AS(engine.compile(source, on_disk), doctest::Contains("read src/util.cuh"), CompileError);
-    CHECK(field_values(engine, source, on_disk, "header").size() == 1);
+    CHECK(key_field_values(engine, source, on_disk, "header").size() == 1);
   }
 }
 
@@ -109,7 +96,7 @@ TEST_CASE("in-memory headers include each other by exact name, and disk headers 
   const Source source = Source::string(kernel_including("#include \"my/util.cuh\""), "k.cu");
   const Module module = engine.compile(source, options);
   CHECK(ptx_stores(module, value));
-  const auto disk = field_values(engine, source, options, "header");
+  const auto disk = key_field_values(engine, source, options, "header");
   REQUIRE(disk.size() == 1);  // disk.cuh, reached through two in-memory headers; never inc/value.cuh
   CHECK(disk.front().starts_with((tmp / "inc/disk.cuh").lexically_normal().string() + "\t"));
 
@@ -149,7 +136,7 @@ TEST_CASE("the key: same texts give the same key, one byte or a name changes it,
   CHECK(key_of(engine, source,
                CompileOptions{.headers = {{"a.cuh", a_text}, {"b.cuh", b_text}, {"unused.cuh", ""}}, .arch = "sm_90"}) != key);
 
-  const auto fields = field_values(engine, source, base, "memory_header");
+  const auto fields = key_field_values(engine, source, base, "memory_header");
   CHECK(fields == std::vector<std::string>{"a.cuh\t" + cache::sha256_hex(a_text), "b.cuh\t" + cache::sha256_hex(b_text)});
   CHECK(engine.compile(source, base).cache_key() == key);  // the key compile() uses
 }
@@ -200,7 +187,6 @@ TEST_CASE("compile_async and compile_many carry the header texts to worker proce
     sources.push_back(Source::string(kernel_including("#include <" + name + ">") + "// " + std::to_string(i),
                                      "many" + std::to_string(i) + ".cu"));
   for (const Module& module : engine.compile_many(sources, options)) CHECK(ptx_stores(module, value));
-
 
   // An error inside an in-memory header comes back from the worker with the header's name and line.
   const CompileOptions broken{.headers = {{"bad.cuh", "#pragma once\n#define VALUE 1\n__device__ int f() { return nope; }\n"}},
