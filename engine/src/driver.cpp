@@ -414,10 +414,10 @@ std::pair<int, int> occupancy_block_size(KernelHandle kernel, std::size_t dynami
 
 int device_limit(int ordinal, DeviceLimit which) {
   static const CUdevice_attribute attributes[] = {
-      CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,        CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
-      CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z,             CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y,
-      CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z,              CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
-      CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH,          CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH};
+      CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,        CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z,
+      CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y,              CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z,
+      CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH,
+      CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH};
   CUdevice device{};
   JITCU_CU(cuDeviceGet, (&device, ordinal), "getting device {}", ordinal);
   int value = 0;

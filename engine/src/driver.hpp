@@ -69,7 +69,6 @@ std::pair<int, int> occupancy_block_size(KernelHandle kernel, std::size_t dynami
 /// Device attributes jitcu checks launches against.
 enum class DeviceLimit {
   multiprocessors,
-  max_threads_per_block,
   max_block_dim_z,
   max_grid_dim_y,
   max_grid_dim_z,

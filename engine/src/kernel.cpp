@@ -58,7 +58,6 @@ std::vector<KernelParameter> Kernel::parameters() const {
 
 namespace {
 
-constexpr std::uint32_t k_default_shared_limit = 48 * 1024;  // without the opt-in attribute
 constexpr std::uint64_t k_min_block_dim_z = 64;      // what every CUDA device allows
 constexpr std::uint64_t k_min_grid_dim_yz = 65535;
 constexpr std::uint64_t k_max_block_threads = 1024;  // no CUDA device allows more
@@ -151,7 +150,7 @@ void Kernel::launch_packed(const LaunchConfig& config, void** params) const {
   // limit (registers, __launch_bounds__); only a refusal costs the queries that explain it. A
   // first launch that asked first paid two more driver calls on every cache hit.
   const bool plain = config.block.count() <= k_max_block_threads &&
-                     config.shared_bytes <= std::max(k_default_shared_limit, state_->shared_allowed.load(std::memory_order_relaxed)) &&
+                     config.shared_bytes <= state_->shared_allowed.load(std::memory_order_relaxed) &&
                      config.grid.y <= k_min_grid_dim_yz && config.grid.z <= k_min_grid_dim_yz &&
                      config.block.z <= k_min_block_dim_z &&
                      config.cluster.count() == 1 && config.kind == LaunchKind::normal;

@@ -45,8 +45,6 @@ struct NvrtcTable {
 #undef JITCU_DECLARE
 };
 
-std::atomic<bool> g_loaded{false};
-
 const NvrtcTable& nvrtc() {
   static const NvrtcTable table = [] {
     const auto& library = toolkit().nvrtc_library;
@@ -67,7 +65,6 @@ const NvrtcTable& nvrtc() {
   if (!made.fn) throw Error(fmt::format("{} lacks {}: it is not the NVRTC jitcu needs (13.x)", library, #fn));
     JITCU_NVRTC_FUNCTIONS(JITCU_RESOLVE)
 #undef JITCU_RESOLVE
-    g_loaded = true;
     log().debug("loaded NVRTC from {}", library);
     return made;
   }();
@@ -302,7 +299,6 @@ std::vector<int> nvrtc_supported_archs() {
   return archs;
 }
 
-bool nvrtc_loaded() { return g_loaded; }
 const std::filesystem::path& process_pch_folder() { return pch_folder(); }
 
 }  // namespace jitcu::detail

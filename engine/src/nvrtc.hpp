@@ -64,7 +64,5 @@ const std::filesystem::path& process_pch_folder();
 /// PCH file names carry; empty when ASLR is on here (no other process could load our files).
 /// Throws Error when NVRTC cannot be loaded; later calls return the first answer.
 const std::string& pch_address_layout();
-/// True once this process has loaded NVRTC (a cache hit never does).
-bool nvrtc_loaded();
 
 }  // namespace jitcu::detail

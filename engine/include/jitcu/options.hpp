@@ -26,7 +26,8 @@ struct HeaderText {
 struct CompileOptions {
   /// -D NAME=VALUE (an empty value gives -D NAME). Order between names does not matter.
   std::vector<std::pair<std::string, std::string>> defines{};
-  /// -I folders, searched in order after the including file's folder.
+  /// -I folders, searched in order after the including file's folder. Standard headers that
+  /// none of them holds (`<cstdint>`, `<type_traits>`, `<cfloat>`...) come from jitcu, built on libcu++.
   std::vector<std::string> include_dirs{};
   /// Headers given as text, found by their exact names before the including file's folder and
   /// the -I folders; their order does not matter, a name may appear once. Part of the cache key.
