@@ -197,3 +197,17 @@ TEST_CASE("standard_header: every stand-in is named as an #include spells it; ot
   for (const char* name : {"vector", "string", "cuda/std/cstdint", "my_header.h", "", "cstdint "})
     CHECK(detail::standard_header(name) == nullptr);
 }
+
+TEST_CASE("compile_async gives a worker process the standard headers too") {
+  std::mt19937 rng(test_seed());
+  TempDir cache;
+  Engine engine(EngineOptions{.cache_dir = cache.path(), .worker_processes = 1});
+  const int value = fresh_value(rng);
+  const Source source = Source::string("#include <cstdint>\n#include <limits>\n"
+                                       "extern \"C\" __global__ void k(std::int64_t* out) {\n"
+                                       "  out[0] = std::numeric_limits<std::int32_t>::max() - " + std::to_string(value) + ";\n}\n",
+                                       "async.cu");
+  const Module module = engine.compile_async(source, k_sm90).get();
+  CHECK(module.origin() == Origin::compiled);
+  CHECK(module.ptx().find(std::to_string(2147483647 - value)) != std::string::npos);
+}
