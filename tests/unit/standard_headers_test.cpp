@@ -211,3 +211,18 @@ TEST_CASE("compile_async gives a worker process the standard headers too") {
   CHECK(module.origin() == Origin::compiled);
   CHECK(module.ptx().find(std::to_string(2147483647 - value)) != std::string::npos);
 }
+
+TEST_CASE("Engine::link gives each source the standard headers it includes") {
+  TempDir cache;
+  auto engine = engine_in(cache);
+  const Source caller = Source::string("#include <cstdint>\n__device__ std::int32_t largest();\n"
+                                       "extern \"C\" __global__ void k(std::int32_t* out) { out[0] = largest(); }\n",
+                                       "caller.cu");
+  const Source callee = Source::string("#include <limits>\n"
+                                       "__device__ int largest() { return std::numeric_limits<int>::max(); }\n",
+                                       "callee.cu");
+  const Module linked = engine.link({caller, callee}, k_sm90, {});
+  CHECK(linked.origin() == Origin::compiled);
+  CHECK(linked.has_kernel("k"));
+  CHECK(engine.link({caller, callee}, k_sm90, {}).origin() != Origin::compiled);
+}
