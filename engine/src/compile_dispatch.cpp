@@ -67,14 +67,14 @@ WorkerPool& CompileDispatch::pool() {
 }
 
 NvrtcOutput CompileDispatch::run(NvrtcInput input, bool precompiled_headers_allowed, bool has_includes,
-                                 const std::vector<HeaderDependency>& headers) {
+                                 const std::vector<HeaderDependency>& headers, bool user_memory_headers) {
   // NVRTC's automatic PCH (in this process) does not notice an edited user header: the next
   // compile reuses the old header's PCH, so only sources without user headers (on disk or in
   // memory) get it. A worker's PCH file is named by every user header's hash instead, in
   // memory too, and outlasts the worker.
   auto* worker = current_worker();
   WorkerPool* offload = worker ? nullptr : pool_for_concurrent_compile();
-  const bool only_toolkit_headers = headers.empty() && input.headers.empty();
+  const bool only_toolkit_headers = headers.empty() && !user_memory_headers;  // and jitcu's standard ones
   input.precompiled_headers = precompiled_headers_allowed && (worker || offload || only_toolkit_headers) && has_includes;
   if ((worker || offload) && input.precompiled_headers)
     input.pch_file = persistent_pch_stem(worker_pch_folder(cache_dir_), *input.text, input.options, headers, input.headers);

@@ -21,8 +21,10 @@ class CompileDispatch {
 
   /// Runs `input` here, or in a worker when another compile of this engine is running.
   /// `input.pch_file` is filled for a worker when precompiled headers are wanted.
+  /// `user_memory_headers`: some of `input.headers` are the user's (the others are jitcu's
+  /// standard headers, whose texts never change).
   NvrtcOutput run(NvrtcInput input, bool precompiled_headers_allowed, bool has_includes,
-                  const std::vector<HeaderDependency>& headers);
+                  const std::vector<HeaderDependency>& headers, bool user_memory_headers);
   /// The pool async and batch compiles run on, started on first use.
   WorkerPool& pool();
   /// Finishes what is queued and joins the pool's threads.

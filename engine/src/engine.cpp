@@ -308,7 +308,8 @@ struct Engine::Impl {
     if (wanted.time_limit.count() > 0) input.deadline = std::chrono::steady_clock::now() + wanted.time_limit;
     input.cancel = wanted.cancel.get();
     auto output = dispatch.run(std::move(input), options.precompiled_headers,
-                               !detail::include_lines(source.text()).empty(), included.on_disk);
+                               !detail::include_lines(source.text()).empty(), included.on_disk,
+                               !request.headers.empty());
     store->count({.compiles = 1, .compile_ns = to_ns(output.milliseconds)});
     if (output.cancelled)
       throw CompileCancelled(fmt::format("compiling {} was cancelled {}; nothing was cached", source.name(),

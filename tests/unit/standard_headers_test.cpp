@@ -226,3 +226,31 @@ TEST_CASE("Engine::link gives each source the standard headers it includes") {
   CHECK(linked.has_kernel("k"));
   CHECK(engine.link({caller, callee}, k_sm90, {}).origin() != Origin::compiled);
 }
+
+TEST_CASE("compile() in one process reuses NVRTC's precompiled header of jitcu's standard headers") {
+  std::mt19937 rng(test_seed());
+  TempDir cache;
+  Engine engine(EngineOptions{.cache_dir = cache.path(), .precompiled_headers = true, .worker_processes = 0});
+  const int value = fresh_value(rng);
+  // Instantiations one at a time, as jitify-style code asks for them: the same headers each time.
+  const Source source = Source::string("#include <type_traits>\n#include <limits>\n"
+                                       "template <typename T, int N> __global__ void k(T* x, int* tag) {\n"
+                                       "  static_assert(std::is_arithmetic<T>::value, \"\");\n"
+                                       "  x[N] = std::numeric_limits<T>::max(); tag[0] = VALUE;\n}\n",
+                                       "instances.cu");
+  CompileOptions options = k_sm90;
+  options.defines = {{"VALUE", std::to_string(value)}};
+  options.name_expressions = {"k<float, 1>"};
+  const Module first = engine.compile(source, options);
+  options.name_expressions = {"k<double, 2>"};
+  const Module second = engine.compile(source, options);
+  INFO("second log:\n" << second.log());
+  CHECK(second.log().find("precompiled header file") != std::string::npos);
+  CHECK(second.has_kernel("k<double, 2>"));
+  CHECK(second.ptx().find(std::to_string(value)) != std::string::npos);
+
+  // A header of the user's, in memory, turns NVRTC's in-process PCH off (it would miss an edit).
+  options.headers = {{"mine.h", "#pragma once\n"}};
+  options.name_expressions = {"k<int, 3>"};
+  CHECK(engine.compile(source, options).log().find("precompiled header") == std::string::npos);
+}
