@@ -41,10 +41,10 @@ const HeaderText* memory_header(std::span<const HeaderText> headers, std::string
 /// jitcu stands in for. Conservative: every #include line counts, whatever #if it sits in; a
 /// standard header (<cstdint>) found in no folder gets jitcu's, unless some include of that name
 /// finds a user's file (NVRTC would then take jitcu's for all of them); any other header that
-/// exists nowhere is left to NVRTC to report. An include that an in-memory header satisfies is never looked for on disk; the
-/// includes inside that header are followed (its quoted ones first in the folder its name has,
-/// relative to the current directory, as NVRTC does). In-memory headers are not returned: the
-/// request keys them all.
+/// exists nowhere is left to NVRTC to report. An include that an in-memory header satisfies is
+/// never looked for on disk; the includes inside that header are followed (its quoted ones first
+/// in the folder its name has, relative to the current directory, as NVRTC does). In-memory
+/// headers are not returned: the request keys them all.
 /// Throws CompileError, naming the #include line, where the header found is a FIFO, device or
 /// socket (NVRTC would block reading it) or larger than k_max_source_file_bytes.
 /// Unchanged headers (same size, mtime and inode, not modified in the last second) are not
