@@ -1,5 +1,7 @@
 #include "standard_headers.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <string>
 
@@ -8,15 +10,18 @@
 namespace jitcu::detail {
 namespace {
 
-/// A header that is libcu++'s <cuda/std/`cuda_std`> with its names visible in std:: too.
-std::string from_libcudacxx(std::string_view name, std::string_view cuda_std) {
-  return fmt::format(
-      "#pragma once\n"
-      "// jitcu's <{0}> for NVRTC, which has no standard library: libcu++'s <cuda/std/{1}>.\n"
-      "#include <cuda/std/{1}>\n"
-      "namespace cuda {{ namespace std {{}} }}\n"
-      "namespace std {{ using namespace ::cuda::std; }}\n",
-      name, cuda_std);
+/// A header that is libcu++'s `includes` (under cuda/std/, separated by spaces) with their
+/// names visible in std:: too.
+std::string from_libcudacxx(std::string_view name, std::string_view includes) {
+  std::string text = fmt::format(
+      "#pragma once\n// jitcu's <{}> for NVRTC, which has no standard library: libcu++'s <cuda/std/{}>.\n", name,
+      includes);
+  while (!includes.empty()) {
+    const std::size_t space = includes.find(' ');
+    text += fmt::format("#include <cuda/std/{}>\n", includes.substr(0, space));
+    includes.remove_prefix(space == std::string_view::npos ? includes.size() : space + 1);
+  }
+  return text + "namespace cuda { namespace std {} }\nnamespace std { using namespace ::cuda::std; }\n";
 }
 
 // libcu++'s <cuda/std/cfloat> is empty under NVRTC. IEEE-754 binary32 and binary64, as C's
@@ -55,46 +60,64 @@ constexpr std::string_view k_stdio =
     "#pragma once\n"
     "// jitcu's <cstdio> for NVRTC: printf is built into device code.\n";
 
-// libcu++ has no public <cuda/std/algorithm> in this toolkit; std::min, max and clamp are the
-// parts device code uses.
-constexpr std::string_view k_algorithm =
-    "#pragma once\n"
-    "// jitcu's <algorithm> for NVRTC: libcu++'s std::min, std::max and std::clamp.\n"
-    "#include <cuda/std/__algorithm/clamp.h>\n"
-    "#include <cuda/std/__algorithm/max.h>\n"
-    "#include <cuda/std/__algorithm/min.h>\n"
-    "namespace cuda { namespace std {} }\n"
-    "namespace std { using namespace ::cuda::std; }\n";
+/// A stand-in: the libcu++ headers it wraps (`from_libcudacxx`), or its text written out here.
+struct StandardHeader {
+  std::string_view name;
+  std::string_view wraps;
+  std::string_view text;
+};
+
+// Every stand-in. C's names share the C++ header's contents (libcu++ declares the C types
+// globally, as C does). libcu++ has no public <cuda/std/algorithm> in this toolkit; std::min,
+// max and clamp are the parts device code uses.
+constexpr StandardHeader k_standard_headers[] = {
+    {"algorithm", "__algorithm/clamp.h __algorithm/max.h __algorithm/min.h", {}},
+    {"array", "array", {}},         {"atomic", "atomic", {}},
+    {"barrier", "barrier", {}},     {"bit", "bit", {}},
+    {"bitset", "bitset", {}},       {"cassert", "cassert", {}},
+    {"cfloat", {}, k_float_limits}, {"chrono", "chrono", {}},
+    {"climits", "climits", {}},     {"cmath", "cmath", {}},
+    {"complex", "complex", {}},     {"concepts", "concepts", {}},
+    {"cstddef", "cstddef", {}},     {"cstdint", "cstdint", {}},
+    {"cstdio", {}, k_stdio},        {"cstdlib", "cstdlib", {}},
+    {"cstring", "cstring", {}},     {"ctime", "ctime", {}},
+    {"expected", "expected", {}},   {"functional", "functional", {}},
+    {"initializer_list", "initializer_list", {}},
+    {"inplace_vector", "inplace_vector", {}},
+    {"iterator", "iterator", {}},   {"latch", "latch", {}},
+    {"limits", "limits", {}},       {"mdspan", "mdspan", {}},
+    {"memory", "memory", {}},       {"numbers", "numbers", {}},
+    {"numeric", "numeric", {}},     {"optional", "optional", {}},
+    {"ranges", "ranges", {}},       {"ratio", "ratio", {}},
+    {"semaphore", "semaphore", {}}, {"source_location", "source_location", {}},
+    {"span", "span", {}},           {"tuple", "tuple", {}},
+    {"type_traits", "type_traits", {}},
+    {"utility", "utility", {}},     {"variant", "variant", {}},
+    {"version", "version", {}},
+    {"assert.h", "cassert", {}},    {"float.h", {}, k_float_limits},
+    {"limits.h", "climits", {}},    {"math.h", "cmath", {}},
+    {"stddef.h", "cstddef", {}},    {"stdint.h", "cstdint", {}},
+    {"stdio.h", {}, k_stdio},       {"stdlib.h", "cstdlib", {}},
+    {"string.h", "cstring", {}},    {"time.h", "ctime", {}}};
 
 std::map<std::string, HeaderText, std::less<>> make_standard_headers() {
   std::map<std::string, HeaderText, std::less<>> headers;
-  const auto add = [&](std::string name, std::string text) { headers[name] = HeaderText{name, std::move(text)}; };
-  // Those libcu++ has under NVRTC, by the same name.
-  for (const char* name : {"array", "atomic", "barrier", "bit", "bitset", "cassert", "chrono", "climits", "cmath",
-                           "complex", "concepts", "cstddef", "cstdint", "cstdlib", "cstring", "ctime", "expected",
-                           "functional", "initializer_list", "inplace_vector", "iterator", "latch", "limits", "mdspan",
-                           "memory", "numbers", "numeric", "optional", "ranges", "ratio", "semaphore", "source_location",
-                           "span", "tuple", "type_traits", "utility", "variant", "version"})
-    add(name, from_libcudacxx(name, name));
-  add("cfloat", std::string(k_float_limits));
-  add("cstdio", std::string(k_stdio));
-  add("algorithm", std::string(k_algorithm));
-  // C's names for the same headers (libcu++ declares the C types globally, as C does).
-  for (const auto& [c_name, cpp_name] : {std::pair{"assert.h", "cassert"}, {"limits.h", "climits"}, {"math.h", "cmath"},
-                                         {"stddef.h", "cstddef"}, {"stdint.h", "cstdint"}, {"stdlib.h", "cstdlib"},
-                                         {"string.h", "cstring"}, {"time.h", "ctime"}})
-    add(c_name, from_libcudacxx(c_name, cpp_name));
-  add("float.h", std::string(k_float_limits));
-  add("stdio.h", std::string(k_stdio));
+  for (const StandardHeader& header : k_standard_headers) {
+    const std::string name(header.name);
+    headers[name] = HeaderText{name, header.wraps.empty() ? std::string(header.text) : from_libcudacxx(name, header.wraps)};
+  }
   return headers;
 }
 
 }  // namespace
 
 const HeaderText* standard_header(std::string_view name) {
+  // Most names asked about are the toolkit's (cuda_fp16.h): the texts are made only once a
+  // standard one comes.
+  const auto named = [&](const StandardHeader& header) { return header.name == name; };
+  if (std::none_of(std::begin(k_standard_headers), std::end(k_standard_headers), named)) return nullptr;
   static const auto headers = make_standard_headers();
-  const auto it = headers.find(name);
-  return it == headers.end() ? nullptr : &it->second;
+  return &headers.find(name)->second;
 }
 
 }  // namespace jitcu::detail
