@@ -40,9 +40,16 @@ namespace {
   X(cuMemHostAlloc) X(cuMemFreeHost) X(cuArray3DCreate) X(cuArrayDestroy) X(cuMemcpy2D)        \
   X(cuTexObjectCreate) X(cuTexObjectDestroy) X(cuSurfObjectCreate) X(cuSurfObjectDestroy)
 
+// CUDA 12.4's, for reading the kernels of a cubin or fatbin (Module::load_binary) only: a driver
+// without them still compiles, loads and launches everything else.
+#define JITCU_DRIVER_FUNCTIONS_12_4(X) \
+  X(cuLibraryGetKernelCount) X(cuLibraryEnumerateKernels) X(cuKernelGetName) X(cuKernelGetParamInfo)
+constexpr int k_driver_api_version_12_4 = 12040;
+
 struct DriverTable {
 #define JITCU_DECLARE(fn) decltype(&::fn) fn = nullptr;
   JITCU_DRIVER_FUNCTIONS(JITCU_DECLARE)
+  JITCU_DRIVER_FUNCTIONS_12_4(JITCU_DECLARE)
 #undef JITCU_DECLARE
 };
 
@@ -77,6 +84,16 @@ std::string load_table(DriverTable& table) {
   }
   JITCU_DRIVER_FUNCTIONS(JITCU_RESOLVE)
 #undef JITCU_RESOLVE
+#define JITCU_RESOLVE_IF_THERE(fn)                                                                  \
+  {                                                                                               \
+    void* address = nullptr;                                                                      \
+    CUdriverProcAddressQueryResult found{};                                                       \
+    if (get_proc(#fn, &address, k_driver_api_version_12_4, CU_GET_PROC_ADDRESS_DEFAULT, &found) == \
+        CUDA_SUCCESS)                                                                             \
+      table.fn = reinterpret_cast<decltype(table.fn)>(address);                                   \
+  }
+  JITCU_DRIVER_FUNCTIONS_12_4(JITCU_RESOLVE_IF_THERE)
+#undef JITCU_RESOLVE_IF_THERE
   if (CUresult rc = table.cuInit(0); rc != CUDA_SUCCESS) {
     const char* name = nullptr;
     table.cuGetErrorName(rc, &name);
@@ -266,6 +283,38 @@ KernelHandle library_kernel(LibraryHandle library, const std::string& symbol, co
   // With lazy loading (the driver's default) an image that cannot run here fails here, not at the load.
   throw cuda_error("cuLibraryGetKernel", rc, fmt::format("getting kernel '{}' of {}", symbol, what),
                    rc == CUDA_ERROR_UNSUPPORTED_PTX_VERSION ? unsupported_ptx_text(image) : advice(rc));
+}
+
+std::vector<LibraryKernel> library_kernels(LibraryHandle library, const std::string& what) {
+  const DriverTable& d = driver();
+  if (!d.cuLibraryEnumerateKernels || !d.cuKernelGetName || !d.cuKernelGetParamInfo || !d.cuLibraryGetKernelCount)
+    throw CudaError("cuLibraryEnumerateKernels", 0, "",
+                    fmt::format("reading the kernels of {} needs a driver of CUDA 12.4 or newer: update the NVIDIA "
+                                "driver, or load the PTX instead (Module::load_ptx)", what));
+  const auto lib = static_cast<CUlibrary>(library);
+  unsigned count = 0;
+  JITCU_CU(cuLibraryGetKernelCount, (&count, lib), "counting the kernels of {}", what);
+  std::vector<CUkernel> handles(count);
+  if (count > 0) JITCU_CU(cuLibraryEnumerateKernels, (handles.data(), count, lib), "listing the kernels of {}", what);
+  std::vector<LibraryKernel> kernels;
+  for (CUkernel handle : handles) {
+    const char* name = nullptr;
+    JITCU_CU(cuKernelGetName, (&name, handle), "naming a kernel of {}", what);
+    LibraryKernel kernel{name ? name : "", handle, {}};
+    // The driver answers CUDA_ERROR_INVALID_VALUE past the last parameter.
+    std::size_t offset = 0, size = 0;
+    while (d.cuKernelGetParamInfo(handle, kernel.param_sizes.size(), &offset, &size) == CUDA_SUCCESS)
+      kernel.param_sizes.push_back(size);
+    kernels.push_back(std::move(kernel));
+  }
+  // The driver loads lazily: a cubin of another GPU fails at the first lookup in a context.
+  if (!handles.empty()) {
+    ensure_context();
+    CUfunction function = nullptr;
+    const CUresult rc = d.cuKernelGetFunction(&function, handles.front());
+    if (rc != CUDA_SUCCESS) throw cuda_error("cuKernelGetFunction", rc, "loading " + what, advice(rc));
+  }
+  return kernels;
 }
 
 void launch_kernel(KernelHandle kernel, const LaunchConfig& c, void** params, const std::string& what) {

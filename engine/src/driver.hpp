@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace jitcu::detail {
 
@@ -31,6 +32,16 @@ void unload_library(LibraryHandle library) noexcept;
 /// `image` and `what` (as given to load_library) let the error name it.
 KernelHandle library_kernel(LibraryHandle library, const std::string& symbol, const std::string& image,
                             const std::string& what);
+/// A kernel of a loaded cubin or fatbin, as the driver describes it.
+struct LibraryKernel {
+  std::string symbol;
+  KernelHandle handle = nullptr;
+  std::vector<std::size_t> param_sizes;
+};
+/// Every kernel of a loaded library, with its parameters' sizes, checked to load on this GPU;
+/// throws CudaError (also for a driver older than CUDA 12.4). `what` names the image in errors.
+std::vector<LibraryKernel> library_kernels(LibraryHandle library, const std::string& what);
+
 /// Launches; `what` (the kernel's name) appears in errors.
 void launch_kernel(KernelHandle kernel, const LaunchConfig& config, void** params, const std::string& what);
 

@@ -18,6 +18,10 @@ std::vector<KernelParameter> kernel_parameters(const ModuleState& module, const 
     parameters.push_back({p.kind, p.size_bytes, by_value ? 0 : p.size_bytes, p.ptx_type});
   }
   if (!has_struct) return parameters;
+  if (module.binary_only) {  // no PTX to ask: the largest alignment its size allows, never less than the kernel's
+    for (auto& parameter : parameters) parameter.alignment = parameter.size_bytes & (~parameter.size_bytes + 1);
+    return parameters;
+  }
   if (!entries) entries = parse_ptx_entries(module.ptx());
   const auto entry = std::find_if(entries->begin(), entries->end(),
                                   [&](const PtxEntry& e) { return e.symbol == record.symbol; });

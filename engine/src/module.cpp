@@ -1,9 +1,11 @@
 #include "compatibility.hpp"
+#include "driver.hpp"
 #include "entry_codec.hpp"
 #include "kernel_parameters.hpp"
 #include "module_state.hpp"
 #include "name_suggestions.hpp"
 #include "names.hpp"
+#include "regular_file.hpp"
 
 #include <jitcu/base/log.hpp>
 #include <jitcu/cache/disk_tier.hpp>
@@ -214,12 +216,61 @@ Module Module::load_ptx(std::string ptx, std::string name) {
   if (detail::ptx_isa_version(ptx).empty())
     throw Error(fmt::format("'{}' is not PTX text: it has no .version line{}; Module::load_ptx takes what nvcc -ptx or "
                             "NVRTC writes (launches are checked against its .entry lines)",
-                            name, ptx.starts_with("\x7f" "ELF") ? " (it is an ELF file, such as a cubin)" : ""));
+                            name, ptx.starts_with("\x7f" "ELF") ? " (it is an ELF file, such as a cubin: use Module::load_binary)" : ""));
   detail::NvrtcOutput output;
   const std::string arch = detail::ptx_target(ptx);
   output.ptx = std::move(ptx);
   const cache::Key key(cache::sha256(output.ptx));
   return Module(detail::module_from_output(key, std::move(name), arch, std::move(output)), Origin::compiled);
+}
+
+namespace {
+
+bool is_cubin(std::string_view image) { return image.starts_with("\x7f" "ELF"); }
+bool is_fatbin(std::string_view image) { return image.starts_with("\x50\xed\x55\xba"); }  // 0xBA55ED50
+
+/// A parameter known by its size alone: any argument of that size passes the check.
+ParamInfo sized_parameter(std::size_t bytes) {
+  return ParamInfo{static_cast<std::uint32_t>(bytes), ValueKind::bytes, fmt::format(".b8[{}]", bytes)};
+}
+
+}  // namespace
+
+Module Module::load_binary(std::string image, std::string name) {
+  if (!is_cubin(image) && !is_fatbin(image))
+    throw Error(fmt::format("'{}' is not a cubin or a fatbin (it starts with neither ELF's nor a fatbin's magic "
+                            "number); Module::load_binary takes what nvcc -cubin or -fatbin writes{}",
+                            name, detail::ptx_isa_version(image).empty() ? "" : " (this is PTX: use Module::load_ptx)"));
+  auto module = std::make_shared<detail::ModuleState>();
+  module->key = cache::Key(cache::sha256(image));
+  module->source_name = std::move(name);
+  module->arch = detail::device_arch(detail::default_device_ordinal());  // the GPU it is loaded for
+  module->image = std::move(image);
+  module->binary_only = true;
+  module->log_known = true;
+  const std::string what = "'" + module->source_name + "'";
+  // `image` lives, unchanged, as long as the module, which unloads the library first.
+  module->loaded = detail::load_library(module->image, what, true);
+  const std::vector<detail::LibraryKernel> found = detail::library_kernels(module->loaded, what);
+  module->handles = std::make_unique<std::atomic<detail::KernelHandle>[]>(found.size());
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    detail::KernelRecord kernel{found[i].symbol, detail::qualified_name(detail::demangle(found[i].symbol)), {}};
+    for (const std::size_t bytes : found[i].param_sizes) kernel.params.push_back(sized_parameter(bytes));
+    module->kernels.push_back(std::move(kernel));
+    module->handles[i].store(found[i].handle, std::memory_order_release);
+  }
+  return Module(std::move(module), Origin::compiled);
+}
+
+Module Module::load_file(const std::filesystem::path& path) {
+  std::string why;
+  std::optional<std::string> bytes = detail::read_regular_file(path.string(), why);
+  if (!bytes) throw Error(fmt::format("cannot read '{}': {}", path.string(), why));
+  if (is_cubin(*bytes) || is_fatbin(*bytes)) return load_binary(std::move(*bytes), path.string());
+  if (!detail::ptx_isa_version(*bytes).empty()) return load_ptx(std::move(*bytes), path.string());
+  throw Error(fmt::format("'{}' is neither PTX (it has no .version line) nor a cubin or fatbin; Module::load_file "
+                          "takes what nvcc -ptx, -cubin or -fatbin writes (compile a .cu with Engine::compile)",
+                          path.string()));
 }
 
 namespace {

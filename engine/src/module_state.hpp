@@ -32,6 +32,7 @@ struct ModuleState {
   std::map<std::string, std::string> name_expressions;  // expression -> symbol
   std::string image;       // what gets loaded: the cubin, or the PTX for compute_XY
   bool image_is_ptx = false;
+  bool binary_only = false;  // a cubin or fatbin loaded as is: no PTX, parameters known by size alone
   double compile_ms = 0;
   std::shared_ptr<cache::TieredStore> store;  // reads a hit's PTX and log when asked for
 

@@ -64,6 +64,13 @@ class Module {
  public:
   /// PTX made elsewhere (nvcc -ptx) as a Module: launches checked against its .entry lines; not cached.
   static Module load_ptx(std::string ptx, std::string name = "module.ptx");
+  /// A cubin or fatbin made elsewhere (nvcc -cubin, -fatbin) as a Module, loaded on the GPU at
+  /// once; not cached. A binary holds no parameter types: launches are checked against each
+  /// parameter's size only. Needs a GPU and a driver of CUDA 12.4 or newer (CudaError otherwise).
+  static Module load_binary(std::string image, std::string name = "module.cubin");
+  /// A .ptx, .cubin or .fatbin file, told apart by its contents (as CuPy's RawModule(path=...)
+  /// and PyCUDA's module_from_file take them): load_ptx or load_binary.
+  static Module load_file(const std::filesystem::path& path);
 
   /// The kernel named `name`: a name expression given at compile time ("scale<float>"), an
   /// extern "C" name, a mangled name, a full signature ("fill(float*, float, int)", any
